@@ -1,0 +1,63 @@
+#pragma once
+
+#include "laredo/row.hpp"
+#include "laredo/table_identifier.hpp"
+#include "laredo/types.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace laredo {
+
+// Decides whether a row belongs in the target. Filters of a pipeline are AND-ed.
+using row_filter = std::function<bool(const table_identifier&, const row&)>;
+
+// Rewrites a row on its way to the target, or drops it (nullopt). Transforms of a pipeline
+// run in order. A transform must keep the key columns (the target finds rows by them).
+using row_transform = std::function<std::optional<row>(const table_identifier&, row)>;
+
+// How one pipeline (source table -> filters/transforms -> target) runs. Defaults follow the
+// Go original.
+struct pipeline_options {
+    std::vector<row_filter> filters;
+    std::vector<row_transform> transforms;
+
+    // The buffer between the source and the target, bounded in changes and in bytes (values'
+    // raw bytes). A batch larger than the buffer is accepted when the buffer is empty.
+    std::size_t buffer_size = 10'000;
+    std::size_t buffer_bytes = 64u << 20;
+    buffer_policy buffer = buffer_policy::block;
+
+    // A change that fails is retried max_retries times with exponential backoff, then the
+    // error policy applies.
+    error_policy on_error = error_policy::isolate;
+    int max_retries = 5;
+    std::chrono::milliseconds retry_initial_backoff{100};
+    std::chrono::milliseconds retry_max_backoff{5000};
+
+    // Overrides the generated id "source:schema.table:target_type".
+    std::string id;
+};
+
+// Built-in filters and transforms (the Go set).
+namespace filters {
+// The column equals `v` (type and value, as value equality).
+row_filter field_equals(std::string column, value v);
+// The column is text starting with `prefix`.
+row_filter field_prefix(std::string column, std::string prefix);
+// The column is text matching the ECMAScript regular expression (whole-value search).
+row_filter field_regex(std::string column, const std::string& pattern);
+}  // namespace filters
+
+namespace transforms {
+row_transform drop_fields(std::vector<std::string> columns);
+row_transform rename_fields(std::vector<std::pair<std::string, std::string>> renames);
+// Adds (or overwrites) a timestamptz column holding the time the row passed the pipeline.
+row_transform add_timestamp(std::string column);
+}  // namespace transforms
+
+}  // namespace laredo

@@ -1,0 +1,116 @@
+#include "ack_coordinator.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+
+namespace laredo::detail {
+
+namespace asio = boost::asio;
+
+ack_coordinator::ack_coordinator(std::string source_id, sync_source& source,
+                                 std::size_t pipelines, engine_observer* observer)
+    : source_id_(std::move(source_id)),
+      source_(source),
+      observer_(observer),
+      confirmed_(pipelines),
+      member_(pipelines, true),
+      wake_(source.get_executor()),
+      progress_(source.get_executor()) {}
+
+bool ack_coordinator::ahead(const position& a, const std::optional<position>& b) const {
+    return !b || source_.compare_positions(a, *b) > 0;
+}
+
+void ack_coordinator::confirm(std::size_t pipeline, const position& pos) {
+    if (pos.empty()) return;
+    auto& slot = confirmed_.at(pipeline);
+    if (ahead(pos, slot)) slot = pos;  // never backwards
+    advance();
+}
+
+void ack_coordinator::set_member(std::size_t pipeline, bool member) {
+    member_.at(pipeline) = member;
+    advance();
+}
+
+void ack_coordinator::advance() {
+    std::optional<position> low;
+    bool any = false;
+    for (std::size_t i = 0; i < confirmed_.size(); ++i) {
+        if (!member_[i]) continue;
+        if (!confirmed_[i]) return;  // a live pipeline has confirmed nothing yet
+        any = true;
+        if (!low || source_.compare_positions(*confirmed_[i], *low) < 0) low = confirmed_[i];
+    }
+    if (!any) return;
+    if (ahead(*low, wanted_) && ahead(*low, last_acked())) {
+        wanted_ = low;
+        wake_.notify_all();
+    }
+}
+
+std::optional<position> ack_coordinator::last_acked() const {
+    std::lock_guard lock(acked_mutex_);
+    return acked_;
+}
+
+asio::awaitable<void> ack_coordinator::run() {
+    auto backoff = std::chrono::milliseconds(100);
+    while (!stopped_) {
+        if (!wanted_ || !ahead(*wanted_, last_acked())) {
+            progress_.notify_all();
+            co_await wake_.wait();
+            continue;
+        }
+        const position target = *wanted_;
+        std::exception_ptr failure;
+        try {
+            co_await source_.ack(target);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (!failure) {
+            {
+                std::lock_guard lock(acked_mutex_);
+                acked_ = target;
+            }
+            failing_ = false;
+            backoff = std::chrono::milliseconds(100);
+            if (observer_) observer_->on_ack_advanced(source_id_, target);
+            progress_.notify_all();
+            continue;
+        }
+        // The ACK is retried: the position stays wanted. flush() gives up meanwhile.
+        failing_ = true;
+        progress_.notify_all();
+        if (observer_) {
+            try {
+                std::rethrow_exception(failure);
+            } catch (const std::exception& e) {
+                observer_->on_source_disconnected(source_id_, std::string("ack failed: ") + e.what());
+            }
+        }
+        asio::steady_timer timer(source_.get_executor(), backoff);
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+    progress_.notify_all();
+}
+
+asio::awaitable<void> ack_coordinator::flush() {
+    advance();
+    while (!stopped_ && !failing_ && wanted_ && ahead(*wanted_, last_acked()))
+        co_await progress_.wait();
+}
+
+void ack_coordinator::stop() {
+    stopped_ = true;
+    wake_.notify_all();
+    progress_.notify_all();
+}
+
+}  // namespace laredo::detail

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "async_signal.hpp"
+
+#include "laredo/observer.hpp"
+#include "laredo/sync_source.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace laredo::detail {
+
+// Decides what a source is ACKed: the minimum position confirmed by every pipeline still in
+// the ACK (pipelines in ERROR or that dropped changes leave it), never moving backwards. A
+// pipeline that has confirmed nothing holds the ACK back (the Go original ignored it).
+//
+// Lives on the source's executor: confirm/membership calls are posted there by pipelines,
+// and run() calls source.ack() there, coalescing advances that arrive while an ack is in
+// flight.
+class ack_coordinator {
+public:
+    ack_coordinator(std::string source_id, sync_source& source, std::size_t pipelines,
+                    engine_observer* observer);
+
+    void confirm(std::size_t pipeline, const position& pos);
+    void set_member(std::size_t pipeline, bool member);
+
+    // The ack loop; returns after stop().
+    boost::asio::awaitable<void> run();
+    // Waits until every advance computed so far is acked (or the loop stops or fails).
+    boost::asio::awaitable<void> flush();
+    void stop();
+
+    // Thread-safe.
+    std::optional<position> last_acked() const;
+
+private:
+    void advance();
+    bool ahead(const position& a, const std::optional<position>& b) const;
+
+    const std::string source_id_;
+    sync_source& source_;
+    engine_observer* const observer_;
+    std::vector<std::optional<position>> confirmed_;
+    std::vector<bool> member_;
+    std::optional<position> wanted_;  // what should be acked next
+    bool stopped_ = false;
+    bool failing_ = false;
+    async_signal wake_;
+    async_signal progress_;
+    mutable std::mutex acked_mutex_;
+    std::optional<position> acked_;
+};
+
+}  // namespace laredo::detail

@@ -1,0 +1,429 @@
+#include "engine_impl.hpp"
+
+#include "laredo/error.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace laredo {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+std::string join_lines(const std::vector<std::string>& problems) {
+    std::string out = "invalid engine configuration:";
+    for (const auto& p : problems) out += "\n  " + p;
+    return out;
+}
+}  // namespace
+
+config_error::config_error(std::vector<std::string> problems)
+    : error(errc::invalid_config, join_lines(problems)), problems_(std::move(problems)) {}
+
+namespace detail {
+
+engine_impl::engine_impl(asio::any_io_executor executor, engine_options options)
+    : executor_(std::move(executor)),
+      control_(asio::make_strand(executor_)),
+      options_(std::move(options)) {}
+
+void engine_impl::add_source(std::string id, std::shared_ptr<sync_source> source,
+                             std::size_t pipelines) {
+    std::weak_ptr<engine_impl> weak = weak_from_this();
+    auto runner = std::make_shared<source_runner>(
+        id, source, pipelines, options_, options_.observer.get(),
+        [weak](const std::string& why) {
+            if (auto self = weak.lock()) self->stop_all_sources(why);
+        });
+    sources_.push_back({std::move(id), std::move(source), std::move(runner)});
+}
+
+void engine_impl::add_pipeline(std::size_t source_index, std::string id, table_identifier table,
+                               std::shared_ptr<sync_target> target, pipeline_options options) {
+    auto& slot = sources_.at(source_index);
+    const std::size_t local = static_cast<std::size_t>(std::count_if(
+        pipelines_.begin(), pipelines_.end(),
+        [&](const auto& p) { return p->source_id() == slot.id; }));
+    const std::size_t global = pipelines_.size();
+    std::weak_ptr<source_runner> runner = slot.runner;
+    std::weak_ptr<engine_impl> engine = weak_from_this();
+    pipeline_hooks hooks{
+        [runner](std::size_t i, const position& pos) {
+            if (auto r = runner.lock()) r->post_confirm(i, pos);
+        },
+        [runner](std::size_t i, bool member) {
+            if (auto r = runner.lock()) r->post_membership(i, member);
+        },
+        [engine, global](std::size_t) {
+            if (auto e = engine.lock()) e->mark_reached(global);
+        },
+        [runner](std::size_t i, error_policy policy, const std::string& why) {
+            if (auto r = runner.lock()) r->post_failure(i, policy, why);
+        },
+    };
+    auto p = std::make_shared<pipeline>(local, std::move(id), slot.id, std::move(table),
+                                        std::move(target), std::move(options), executor_,
+                                        slot.source.get(), options_.observer.get(),
+                                        std::move(hooks));
+    slot.runner->attach(p);
+    pipelines_.push_back(std::move(p));
+    reached_.push_back(false);
+}
+
+const engine_impl::source_slot* engine_impl::find_source(const std::string& id) const {
+    for (const auto& s : sources_)
+        if (s.id == id) return &s;
+    return nullptr;
+}
+
+const engine_impl::source_slot& engine_impl::running_source(const std::string& id) const {
+    const auto st = status_.load();
+    if (st == status::created) throw error(errc::not_started, "engine not started");
+    if (st != status::running) throw error(errc::stopped, "engine stopped");
+    const auto* slot = find_source(id);
+    if (!slot) throw error(errc::unknown_source, fmt::format("unknown source: {}", id));
+    return *slot;
+}
+
+awaitable<void> engine_impl::start() {
+    auto self = shared_from_this();
+    auto expected = status::created;
+    if (!status_.compare_exchange_strong(expected, status::running)) {
+        if (expected == status::running) throw error(errc::already_started, "engine already started");
+        throw error(errc::stopped, "engine stopped");
+    }
+    for (auto& s : sources_) s.runner->start();
+    co_return;
+}
+
+awaitable<void> engine_impl::stop() {
+    auto self = shared_from_this();
+    auto expected = status::running;
+    if (!status_.compare_exchange_strong(expected, status::stopping)) {
+        if (expected == status::created) throw error(errc::not_started, "engine not started");
+        throw error(errc::stopped, "engine stopped");
+    }
+    struct progress {
+        std::size_t remaining;
+        bool timed_out = false;
+        async_signal changed;
+        progress(std::size_t n, const asio::any_io_executor& ex) : remaining(n), changed(ex) {}
+    };
+    auto state = std::make_shared<progress>(sources_.size(), control_);
+    for (auto& s : sources_) {
+        asio::co_spawn(s.source->get_executor(), s.runner->stop(),
+                       [state, control = control_](std::exception_ptr) {
+                           asio::post(control, [state] {
+                               --state->remaining;
+                               state->changed.notify_all();
+                           });
+                       });
+    }
+    auto deadline = std::make_shared<asio::steady_timer>(control_);
+    if (options_.shutdown_timeout.count() > 0) {
+        deadline->expires_after(options_.shutdown_timeout);
+        deadline->async_wait([state](boost::system::error_code ec) {
+            if (ec) return;
+            state->timed_out = true;
+            state->changed.notify_all();
+        });
+    }
+    while (state->remaining > 0 && !state->timed_out) co_await state->changed.wait();
+    deadline->cancel();
+
+    bool timed_out = false;
+    if (state->remaining > 0) {
+        // Abort what is left: buffers are dropped (not ACKed, so a restart re-delivers them).
+        timed_out = true;
+        for (auto& s : sources_) s.runner->abort();
+        state->timed_out = false;
+        deadline->expires_after(std::chrono::seconds(5));
+        deadline->async_wait([state](boost::system::error_code ec) {
+            if (ec) return;
+            state->timed_out = true;
+            state->changed.notify_all();
+        });
+        while (state->remaining > 0 && !state->timed_out) co_await state->changed.wait();
+        deadline->cancel();
+    }
+    status_ = status::stopped;
+    std::vector<engine::completion_handler> waiters;
+    {
+        std::lock_guard lock(ready_mutex_);
+        waiters.swap(ready_waiters_);
+    }
+    ready_cv_.notify_all();
+    for (auto& w : waiters)
+        complete(std::move(w),
+                 std::make_exception_ptr(error(errc::stopped, "engine stopped before ready")));
+    if (timed_out) {
+        throw error(errc::timeout,
+                    fmt::format("engine stop did not finish within {} ms; buffered changes were "
+                                "dropped and will be re-delivered after a restart",
+                                options_.shutdown_timeout.count()));
+    }
+}
+
+awaitable<void> engine_impl::pause(std::string source_id) {
+    auto self = shared_from_this();
+    const auto& slot = running_source(source_id);
+    co_await asio::co_spawn(slot.source->get_executor(), slot.runner->pause(), use_awaitable);
+}
+
+awaitable<void> engine_impl::resume(std::string source_id) {
+    auto self = shared_from_this();
+    const auto& slot = running_source(source_id);
+    co_await asio::co_spawn(slot.source->get_executor(), slot.runner->resume(), use_awaitable);
+}
+
+awaitable<void> engine_impl::reload(std::string source_id, table_identifier table) {
+    auto self = shared_from_this();
+    const auto& slot = running_source(source_id);
+    co_await asio::co_spawn(slot.source->get_executor(), slot.runner->reload(std::move(table)),
+                            use_awaitable);
+}
+
+void engine_impl::stop_all_sources(const std::string& why) {
+    for (auto& s : sources_)
+        asio::co_spawn(s.source->get_executor(), s.runner->fail_all(why), asio::detached);
+}
+
+void engine_impl::mark_reached(std::size_t global_index) {
+    std::vector<std::function<void()>> callbacks;
+    std::vector<engine::completion_handler> waiters;
+    {
+        std::lock_guard lock(ready_mutex_);
+        if (reached_.at(global_index)) return;
+        reached_[global_index] = true;
+        if (++reached_count_ != reached_.size()) return;
+        ready_ = true;
+        callbacks.swap(ready_callbacks_);
+        waiters.swap(ready_waiters_);
+    }
+    ready_cv_.notify_all();
+    for (auto& cb : callbacks) cb();
+    for (auto& w : waiters) complete(std::move(w), nullptr);
+}
+
+void engine_impl::complete(engine::completion_handler handler, std::exception_ptr e) {
+    // append() keeps the handler's associated executor, so it runs where its owner expects.
+    asio::post(executor_, asio::append(std::move(handler), e));
+}
+
+void engine_impl::await_ready_async(engine::completion_handler handler) {
+    std::exception_ptr failure;
+    {
+        std::lock_guard lock(ready_mutex_);
+        if (!ready_) {
+            if (status_ == status::stopped || status_ == status::stopping) {
+                failure = std::make_exception_ptr(error(errc::stopped, "engine stopped"));
+            } else {
+                ready_waiters_.push_back(std::move(handler));
+                return;
+            }
+        }
+    }
+    complete(std::move(handler), failure);
+}
+
+bool engine_impl::await_ready(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(ready_mutex_);
+    if (timeout.count() <= 0) return ready_;
+    return ready_cv_.wait_for(lock, timeout, [&] {
+        return ready_.load() || status_ == status::stopped;
+    }) && ready_;
+}
+
+void engine_impl::on_ready(std::function<void()> callback) {
+    {
+        std::lock_guard lock(ready_mutex_);
+        if (!ready_) {
+            ready_callbacks_.push_back(std::move(callback));
+            return;
+        }
+    }
+    callback();
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------
+// engine
+
+void engine::start_impl(const std::shared_ptr<detail::engine_impl>& impl, completion_handler h) {
+    asio::co_spawn(impl->control(), impl->start(), std::move(h));
+}
+void engine::stop_impl(const std::shared_ptr<detail::engine_impl>& impl, completion_handler h) {
+    asio::co_spawn(impl->control(), impl->stop(), std::move(h));
+}
+void engine::await_ready_impl(const std::shared_ptr<detail::engine_impl>& impl,
+                              completion_handler h) {
+    impl->await_ready_async(std::move(h));
+}
+void engine::pause_impl(const std::shared_ptr<detail::engine_impl>& impl, const std::string& id,
+                        completion_handler h) {
+    asio::co_spawn(impl->control(), impl->pause(id), std::move(h));
+}
+void engine::resume_impl(const std::shared_ptr<detail::engine_impl>& impl, const std::string& id,
+                         completion_handler h) {
+    asio::co_spawn(impl->control(), impl->resume(id), std::move(h));
+}
+void engine::reload_impl(const std::shared_ptr<detail::engine_impl>& impl, const std::string& id,
+                         const table_identifier& table, completion_handler h) {
+    asio::co_spawn(impl->control(), impl->reload(id, table), std::move(h));
+}
+
+bool engine::await_ready(std::chrono::milliseconds timeout) const {
+    return impl_->await_ready(timeout);
+}
+bool engine::is_ready() const noexcept { return impl_->is_ready(); }
+void engine::on_ready(std::function<void()> callback) { impl_->on_ready(std::move(callback)); }
+const engine_options& engine::options() const noexcept { return impl_->options(); }
+
+bool engine::is_source_ready(const std::string& source_id) const {
+    bool any = false;
+    for (const auto& p : impl_->pipelines()) {
+        if (p->source_id() != source_id) continue;
+        any = true;
+        const auto s = p->state();
+        if (s != pipeline_state::streaming && s != pipeline_state::paused) return false;
+    }
+    return any;
+}
+
+std::vector<std::string> engine::source_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& s : impl_->sources()) ids.push_back(s.id);
+    return ids;
+}
+
+std::vector<pipeline_info> engine::pipelines() const {
+    std::vector<pipeline_info> out;
+    for (const auto& p : impl_->pipelines()) {
+        out.push_back({p->id(), p->source_id(), p->table(), p->target()->type_name(), p->state(),
+                       p->buffer_depth(), p->options().buffer_size, p->stale(),
+                       p->applied_position()});
+    }
+    return out;
+}
+
+std::optional<source_info> engine::source(const std::string& source_id) const {
+    const auto* slot = impl_->find_source(source_id);
+    if (!slot) return std::nullopt;
+    const auto& s = *slot->source;
+    return source_info{slot->id,        s.type_name(), s.supports_resume(), s.ordering(),
+                       s.state(),       s.lag(),       slot->runner->last_acked()};
+}
+
+schema_ptr engine::table_schema(const std::string& source_id, const table_identifier& table) const {
+    const auto* slot = impl_->find_source(source_id);
+    return slot ? slot->runner->schema_of(table) : nullptr;
+}
+
+std::vector<std::shared_ptr<sync_target>> engine::targets(const std::string& source_id,
+                                                          const table_identifier& table) const {
+    std::vector<std::shared_ptr<sync_target>> out;
+    for (const auto& p : impl_->pipelines())
+        if ((source_id.empty() || p->source_id() == source_id) && p->table() == table)
+            out.push_back(p->target());
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// engine::builder
+
+engine::builder& engine::builder::add_source(std::string id, std::shared_ptr<sync_source> source) {
+    sources_.push_back({std::move(id), std::move(source)});
+    return *this;
+}
+
+engine::builder& engine::builder::add_pipeline(std::string source_id, table_identifier table,
+                                               std::shared_ptr<sync_target> target,
+                                               pipeline_options options) {
+    pipelines_.push_back({std::move(source_id), std::move(table), std::move(target),
+                          std::move(options)});
+    return *this;
+}
+
+engine::builder& engine::builder::with_options(engine_options options) {
+    auto observer = std::move(options_.observer);
+    options_ = std::move(options);
+    if (!options_.observer) options_.observer = std::move(observer);
+    return *this;
+}
+
+engine::builder& engine::builder::with_observer(std::shared_ptr<engine_observer> observer) {
+    options_.observer = std::move(observer);
+    return *this;
+}
+
+engine engine::builder::build(asio::any_io_executor executor) const {
+    std::vector<std::string> problems;
+    if (sources_.empty()) problems.push_back("no sources configured");
+    std::set<std::string> source_ids;
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+        const auto& s = sources_[i];
+        if (s.id.empty()) problems.push_back(fmt::format("source[{}]: empty id", i));
+        if (!s.source) problems.push_back(fmt::format("source \"{}\": source is null", s.id));
+        if (!s.id.empty() && !source_ids.insert(s.id).second)
+            problems.push_back(fmt::format("source \"{}\": duplicate source id", s.id));
+    }
+    if (pipelines_.empty()) problems.push_back("no pipelines configured");
+    if (options_.source_max_retries < 0)
+        problems.push_back("engine: source_max_retries must be >= 0");
+
+    std::set<std::string> pipeline_ids;
+    std::vector<std::string> ids(pipelines_.size());
+    for (std::size_t i = 0; i < pipelines_.size(); ++i) {
+        const auto& p = pipelines_[i];
+        const auto where = fmt::format("pipeline[{}]", i);
+        if (p.source_id.empty()) {
+            problems.push_back(where + ": empty source id");
+        } else if (!source_ids.count(p.source_id)) {
+            problems.push_back(fmt::format("{}: unknown source \"{}\"", where, p.source_id));
+        }
+        if (p.table.schema.empty() || p.table.table.empty())
+            problems.push_back(fmt::format("{}: table needs a schema and a name (got \"{}\")",
+                                           where, p.table.to_string()));
+        if (!p.target) problems.push_back(where + ": target is null");
+        if (p.options.buffer_size == 0) problems.push_back(where + ": buffer_size must be > 0");
+        if (p.options.buffer_bytes == 0) problems.push_back(where + ": buffer_bytes must be > 0");
+        if (p.options.max_retries < 0) problems.push_back(where + ": max_retries must be >= 0");
+        if (p.options.retry_initial_backoff.count() < 0 || p.options.retry_max_backoff.count() < 0)
+            problems.push_back(where + ": retry backoff must be >= 0");
+        ids[i] = !p.options.id.empty()
+                     ? p.options.id
+                     : fmt::format("{}:{}:{}", p.source_id, p.table.to_string(),
+                                   p.target ? p.target->type_name() : "null");
+        if (!pipeline_ids.insert(ids[i]).second)
+            problems.push_back(fmt::format("{}: duplicate pipeline id \"{}\"", where, ids[i]));
+    }
+    if (!problems.empty()) throw config_error(std::move(problems));
+
+    auto impl = std::make_shared<detail::engine_impl>(std::move(executor), options_);
+    for (const auto& s : sources_) {
+        const auto count = static_cast<std::size_t>(std::count_if(
+            pipelines_.begin(), pipelines_.end(),
+            [&](const pipeline_entry& p) { return p.source_id == s.id; }));
+        impl->add_source(s.id, s.source, count);
+    }
+    for (std::size_t i = 0; i < pipelines_.size(); ++i) {
+        const auto& p = pipelines_[i];
+        std::size_t source_index = 0;
+        while (sources_[source_index].id != p.source_id) ++source_index;
+        impl->add_pipeline(source_index, ids[i], p.table, p.target, p.options);
+    }
+    return engine(std::move(impl));
+}
+
+}  // namespace laredo

@@ -1,0 +1,76 @@
+#pragma once
+
+#include "async_signal.hpp"
+#include "pipeline.hpp"
+#include "source_runner.hpp"
+
+#include "laredo/engine.hpp"
+
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+namespace laredo::detail {
+
+class engine_impl : public std::enable_shared_from_this<engine_impl> {
+public:
+    enum class status : int { created, running, stopping, stopped };
+
+    engine_impl(boost::asio::any_io_executor executor, engine_options options);
+
+    // Built once by engine::builder, before anything runs.
+    void add_source(std::string id, std::shared_ptr<sync_source> source, std::size_t pipelines);
+    void add_pipeline(std::size_t source_index, std::string id, table_identifier table,
+                      std::shared_ptr<sync_target> target, pipeline_options options);
+
+    boost::asio::awaitable<void> start();
+    boost::asio::awaitable<void> stop();
+    boost::asio::awaitable<void> pause(std::string source_id);
+    boost::asio::awaitable<void> resume(std::string source_id);
+    boost::asio::awaitable<void> reload(std::string source_id, table_identifier table);
+    void stop_all_sources(const std::string& why);
+
+    void await_ready_async(engine::completion_handler handler);
+    bool await_ready(std::chrono::milliseconds timeout);
+    bool is_ready() const noexcept { return ready_.load(); }
+    void on_ready(std::function<void()> callback);
+
+    struct source_slot {
+        std::string id;
+        std::shared_ptr<sync_source> source;
+        std::shared_ptr<source_runner> runner;
+    };
+    const source_slot* find_source(const std::string& id) const;
+
+    const boost::asio::strand<boost::asio::any_io_executor>& control() const noexcept {
+        return control_;
+    }
+    const engine_options& options() const noexcept { return options_; }
+    const std::vector<source_slot>& sources() const noexcept { return sources_; }
+    const std::vector<std::shared_ptr<pipeline>>& pipelines() const noexcept { return pipelines_; }
+
+private:
+    void mark_reached(std::size_t global_index);
+    void complete(engine::completion_handler handler, std::exception_ptr e);
+    const source_slot& running_source(const std::string& id) const;
+
+    boost::asio::any_io_executor executor_;
+    boost::asio::strand<boost::asio::any_io_executor> control_;
+    engine_options options_;
+    std::vector<source_slot> sources_;
+    std::vector<std::shared_ptr<pipeline>> pipelines_;
+    std::atomic<status> status_{status::created};
+
+    std::mutex ready_mutex_;
+    std::condition_variable ready_cv_;
+    std::vector<bool> reached_;
+    std::size_t reached_count_ = 0;
+    std::atomic<bool> ready_{false};
+    std::vector<std::function<void()>> ready_callbacks_;
+    std::vector<engine::completion_handler> ready_waiters_;
+};
+
+}  // namespace laredo::detail

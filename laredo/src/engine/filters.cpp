@@ -1,0 +1,137 @@
+// The built-in filters and transforms.
+#include "laredo/error.hpp"
+#include "laredo/pipeline_options.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <regex>
+
+namespace laredo {
+
+namespace filters {
+
+row_filter field_equals(std::string column, value v) {
+    return [column = std::move(column), v = std::move(v)](const table_identifier&, const row& r) {
+        const value* actual = r.find(column);
+        return actual && *actual == v;
+    };
+}
+
+row_filter field_prefix(std::string column, std::string prefix) {
+    return [column = std::move(column), prefix = std::move(prefix)](const table_identifier&,
+                                                                    const row& r) {
+        const value* actual = r.find(column);
+        const auto* text = actual ? actual->get_if<std::string>() : nullptr;
+        return text && text->starts_with(prefix);
+    };
+}
+
+row_filter field_regex(std::string column, const std::string& pattern) {
+    std::shared_ptr<const std::regex> re;
+    try {
+        re = std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+        throw error(errc::invalid_argument,
+                    fmt::format("invalid regular expression \"{}\": {}", pattern, e.what()));
+    }
+    return [column = std::move(column), re](const table_identifier&, const row& r) {
+        const value* actual = r.find(column);
+        const auto* text = actual ? actual->get_if<std::string>() : nullptr;
+        return text && std::regex_search(*text, *re);
+    };
+}
+
+}  // namespace filters
+
+namespace transforms {
+
+namespace {
+
+// Rows of one input schema all map to one output schema: build it once and reuse it.
+class schema_cache {
+public:
+    template <class Make>
+    const schema_ptr& get(const schema_ptr& in, Make make) {
+        if (in != last_in_) {
+            last_in_ = in;
+            last_out_ = make(*in);
+        }
+        return last_out_;
+    }
+
+private:
+    schema_ptr last_in_;
+    schema_ptr last_out_;
+};
+
+}  // namespace
+
+row_transform drop_fields(std::vector<std::string> columns) {
+    auto cache = std::make_shared<schema_cache>();
+    return [columns = std::move(columns), cache](const table_identifier&,
+                                                 row r) -> std::optional<row> {
+        auto keep = [&](const std::string& name) {
+            return std::find(columns.begin(), columns.end(), name) == columns.end();
+        };
+        const auto& out_schema = cache->get(r.schema(), [&](const row_schema& in) {
+            std::vector<column_definition> cols;
+            for (const auto& c : in.columns())
+                if (keep(c.name)) cols.push_back(c);
+            return row_schema::make(std::move(cols));
+        });
+        std::vector<value> values;
+        values.reserve(out_schema->size());
+        for (std::size_t i = 0; i < r.size(); ++i)
+            if (keep(r.schema()->column(i).name)) values.push_back(r[i]);
+        return row(out_schema, std::move(values));
+    };
+}
+
+row_transform rename_fields(std::vector<std::pair<std::string, std::string>> renames) {
+    auto cache = std::make_shared<schema_cache>();
+    return [renames = std::move(renames), cache](const table_identifier&,
+                                                 row r) -> std::optional<row> {
+        const auto& out_schema = cache->get(r.schema(), [&](const row_schema& in) {
+            auto cols = in.columns();
+            for (auto& c : cols)
+                for (const auto& [from, to] : renames)
+                    if (c.name == from) {
+                        c.name = to;
+                        break;
+                    }
+            return row_schema::make(std::move(cols));
+        });
+        return row(out_schema, r.values());
+    };
+}
+
+row_transform add_timestamp(std::string column) {
+    auto cache = std::make_shared<schema_cache>();
+    return [column = std::move(column), cache](const table_identifier&,
+                                               row r) -> std::optional<row> {
+        const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        const auto& out_schema = cache->get(r.schema(), [&](const row_schema& in) {
+            if (in.index_of(column)) return r.schema();
+            auto cols = in.columns();
+            column_definition c;
+            c.name = column;
+            c.type = "timestamptz";
+            c.ordinal_position = static_cast<int>(cols.size()) + 1;
+            cols.push_back(std::move(c));
+            return row_schema::make(std::move(cols));
+        });
+        std::vector<value> values = r.values();
+        if (values.size() < out_schema->size()) values.emplace_back();
+        values[*out_schema->index_of(column)] = value(timestamptz_value{now});
+        return row(out_schema, std::move(values));
+    };
+}
+
+}  // namespace transforms
+
+}  // namespace laredo

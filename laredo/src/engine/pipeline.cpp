@@ -1,0 +1,644 @@
+#include "pipeline.hpp"
+
+#include "laredo/error.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace laredo::detail {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+std::string describe(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+// Retry a failure unless its code says retrying cannot help.
+bool retryable(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& ex) {
+        return !is_fatal(ex.code());
+    } catch (...) {
+        return true;
+    }
+}
+
+awaitable<bool> cancelled() {
+    auto state = co_await asio::this_coro::cancellation_state;
+    co_return state.cancelled() != asio::cancellation_type::none;
+}
+
+}  // namespace
+
+pipeline::pipeline(std::size_t index, std::string id, std::string source_id,
+                   table_identifier table, std::shared_ptr<sync_target> target,
+                   pipeline_options options, asio::any_io_executor executor,
+                   const sync_source* source, engine_observer* observer, pipeline_hooks hooks)
+    : index_(index),
+      id_(std::move(id)),
+      source_id_(std::move(source_id)),
+      table_(std::move(table)),
+      target_(std::move(target)),
+      options_(std::move(options)),
+      strand_(asio::make_strand(executor)),
+      source_(source),
+      observer_(observer),
+      hooks_(std::move(hooks)),
+      work_(strand_),
+      space_(strand_),
+      idle_(strand_) {}
+
+std::optional<position> pipeline::applied_position() const {
+    std::lock_guard lock(applied_mutex_);
+    return applied_;
+}
+
+void pipeline::set_applied(const position& p) {
+    std::lock_guard lock(applied_mutex_);
+    applied_ = p;
+}
+
+void pipeline::set_state(pipeline_state s) {
+    const auto old = state_.exchange(s);
+    if (old == s) return;
+    if (observer_) observer_->on_pipeline_state_changed(id_, old, s);
+    if (s == pipeline_state::streaming && !reached_streaming_) {
+        reached_streaming_ = true;
+        hooks_.reached_streaming(index_);
+    }
+}
+
+bool pipeline::out_of_service() const noexcept {
+    const auto s = state_.load();
+    return s == pipeline_state::error || s == pipeline_state::stopped;
+}
+
+void pipeline::leave_ack() {
+    if (!in_ack_) return;
+    in_ack_ = false;
+    hooks_.ack_membership(index_, false);
+}
+
+void pipeline::confirm_applied(const position& pos) {
+    if (auto confirmed = target_->confirmed_position()) {
+        hooks_.confirm(index_, *confirmed);
+    } else if (target_->is_durable()) {
+        hooks_.confirm(index_, pos);
+    }
+}
+
+void pipeline::failed(error_policy policy, const std::string& why) {
+    set_state(pipeline_state::error);
+    leave_ack();
+    // Nothing more will be applied: drop what is buffered so producers never wait on us.
+    changes_.clear();
+    baseline_.clear();
+    queued_events_ = queued_bytes_ = queued_baseline_rows_ = 0;
+    report_depth();
+    space_.notify_all();
+    idle_.notify_all();
+    hooks_.failed(index_, policy, why);
+}
+
+void pipeline::report_depth() {
+    depth_.store(queued_events_);
+    if (observer_) observer_->on_buffer_depth_changed(id_, queued_events_, options_.buffer_size);
+}
+
+bool pipeline::fits(std::size_t events, std::size_t bytes) const noexcept {
+    if (queued_events_ == 0) return true;  // a batch larger than the buffer still gets in
+    return queued_events_ + events <= options_.buffer_size &&
+           queued_bytes_ + bytes <= options_.buffer_bytes;
+}
+
+// ---------------------------------------------------------------------------------------
+// Producer side.
+
+awaitable<void> pipeline::init_target(schema_ptr schema) {
+    co_await asio::co_spawn(strand_, target_->on_init(table_, std::move(schema)), use_awaitable);
+}
+
+void pipeline::start() {
+    auto self = shared_from_this();
+    asio::co_spawn(strand_, consume(), [self](std::exception_ptr e) {
+        if (e) self->failed(self->options_.on_error, "pipeline consumer failed: " + describe(e));
+    });
+}
+
+awaitable<void> pipeline::resume_from(position from) {
+    auto self = shared_from_this();
+    co_await asio::co_spawn(
+        strand_,
+        [](std::shared_ptr<pipeline> p, position pos) -> awaitable<void> {
+            if (p->out_of_service()) co_return;
+            p->skip_through_ = pos;
+            p->set_applied(pos);
+            p->set_state(p->paused_ ? pipeline_state::paused : pipeline_state::streaming);
+            p->confirm_applied(pos);
+        }(self, std::move(from)),
+        use_awaitable);
+}
+
+awaitable<void> pipeline::push_changes(change_work work) {
+    co_await asio::co_spawn(strand_, push_changes_on_strand(std::move(work)), use_awaitable);
+}
+
+awaitable<void> pipeline::push_changes_on_strand(change_work work) {
+    auto self = shared_from_this();  // producers may outlive nothing; keep us alive meanwhile
+    if (!work.events) {
+        // A heartbeat takes no room; consecutive ones collapse into the newest.
+        if (out_of_service() || closed_) co_return;
+        if (!work.rewind && !changes_.empty() && !changes_.back().events &&
+            !changes_.back().rewind) {
+            changes_.back().heartbeat = std::move(work.heartbeat);
+        } else {
+            changes_.push_back(std::move(work));
+        }
+        work_.notify_all();
+        co_return;
+    }
+    while (!fits(work.event_count, work.bytes)) {
+        if (out_of_service() || closed_) co_return;
+        if (paused_ || baselining_ || options_.buffer == buffer_policy::block) {
+            co_await space_.wait();
+            if (co_await cancelled()) throw boost::system::system_error(asio::error::operation_aborted);
+            continue;
+        }
+        co_await handle_overflow(work.event_count);
+        break;
+    }
+    if (out_of_service() || closed_) co_return;
+    if (!fits(work.event_count, work.bytes) && options_.buffer == buffer_policy::error) co_return;
+    queued_events_ += work.event_count;
+    queued_bytes_ += work.bytes;
+    changes_.push_back(std::move(work));
+    report_depth();
+    work_.notify_all();
+}
+
+awaitable<void> pipeline::handle_overflow(std::size_t incoming) {
+    if (observer_) observer_->on_buffer_policy_triggered(id_, options_.buffer);
+    // The first change a pipeline loses takes it out of the ACK and marks its table stale
+    // until it re-baselines (design.md, "Policies while paused").
+    stale_ = true;
+    leave_ack();
+    if (options_.buffer == buffer_policy::drop_oldest) {
+        while (!changes_.empty() && !fits(incoming, 0)) {
+            queued_events_ -= changes_.front().event_count;
+            queued_bytes_ -= changes_.front().bytes;
+            changes_.pop_front();
+        }
+        report_depth();
+        co_return;
+    }
+    // buffer_policy::error: the change is refused and the error policy decides.
+    const std::string why = fmt::format(
+        "pipeline {}: buffer full ({} changes), change refused by buffer policy error", id_,
+        queued_events_);
+    failed(options_.on_error, why);
+    if (options_.on_error != error_policy::isolate) throw error(errc::buffer_overflow, why);
+}
+
+awaitable<void> pipeline::push_baseline(baseline_work work) {
+    co_await asio::co_spawn(strand_, push_baseline_on_strand(std::move(work)), use_awaitable);
+}
+
+awaitable<void> pipeline::push_baseline_on_strand(baseline_work work) {
+    auto self = shared_from_this();
+    const std::size_t rows = work.rows ? work.rows->size() : 0;
+    while (queued_baseline_rows_ != 0 && queued_baseline_rows_ + rows > options_.buffer_size) {
+        if (out_of_service() || closed_) co_return;
+        co_await space_.wait();
+        if (co_await cancelled()) throw boost::system::system_error(asio::error::operation_aborted);
+    }
+    if (out_of_service() || closed_) co_return;
+    queued_baseline_rows_ += rows;
+    if (work.what == baseline_work::kind::begin) baselining_ = true;  // holds changes back now
+    baseline_.push_back(std::move(work));
+    work_.notify_all();
+}
+
+awaitable<std::uint64_t> pipeline::next_baseline_generation() {
+    auto self = shared_from_this();
+    co_await asio::post(strand_, use_awaitable);
+    co_return ++baseline_generation_;
+}
+
+awaitable<void> pipeline::wait_baseline_done(std::uint64_t generation) {
+    auto self = shared_from_this();
+    co_await asio::co_spawn(
+        strand_,
+        [](std::shared_ptr<pipeline> p, std::uint64_t gen) -> awaitable<void> {
+            while (p->completed_generation_ < gen && !p->out_of_service()) co_await p->idle_.wait();
+            if (p->completed_generation_ < gen) {
+                throw error(errc::target_failed,
+                            fmt::format("pipeline {} failed during the baseline: {}", p->id_,
+                                        p->baseline_failure_.empty() ? "pipeline in ERROR"
+                                                                     : p->baseline_failure_));
+            }
+        }(self, generation),
+        use_awaitable);
+}
+
+awaitable<void> pipeline::set_paused(bool paused) {
+    auto self = shared_from_this();
+    co_await asio::co_spawn(
+        strand_,
+        [](std::shared_ptr<pipeline> p, bool pause) -> awaitable<void> {
+            p->paused_ = pause;
+            const auto s = p->state_.load();
+            if (pause && s == pipeline_state::streaming) p->set_state(pipeline_state::paused);
+            if (!pause && s == pipeline_state::paused) p->set_state(pipeline_state::streaming);
+            p->work_.notify_all();
+            p->space_.notify_all();
+            co_return;
+        }(self, paused),
+        use_awaitable);
+}
+
+awaitable<void> pipeline::fail(std::string why) {
+    auto self = shared_from_this();
+    co_await asio::co_spawn(
+        strand_,
+        [](std::shared_ptr<pipeline> p, std::string reason) -> awaitable<void> {
+            if (p->out_of_service()) co_return;
+            p->baseline_failure_ = reason;
+            p->set_state(pipeline_state::error);
+            p->leave_ack();
+            p->changes_.clear();
+            p->baseline_.clear();
+            p->queued_events_ = p->queued_bytes_ = p->queued_baseline_rows_ = 0;
+            p->report_depth();
+            p->space_.notify_all();
+            p->idle_.notify_all();
+            co_return;
+        }(self, std::move(why)),
+        use_awaitable);
+}
+
+awaitable<void> pipeline::drain() {
+    auto self = shared_from_this();
+    co_await asio::co_spawn(
+        strand_,
+        [](std::shared_ptr<pipeline> p) -> awaitable<void> {
+            p->draining_ = true;
+            p->work_.notify_all();
+            for (;;) {
+                const bool changes_done = p->changes_.empty() || p->baselining_;
+                if (p->consumer_done_ || p->out_of_service() ||
+                    (p->baseline_.empty() && changes_done && !p->processing_))
+                    co_return;
+                co_await p->idle_.wait();
+                if (co_await cancelled()) co_return;
+            }
+        }(self),
+        use_awaitable);
+}
+
+awaitable<void> pipeline::close() {
+    auto self = shared_from_this();
+    co_await asio::co_spawn(
+        strand_,
+        [](std::shared_ptr<pipeline> p) -> awaitable<void> {
+            if (p->closed_) co_return;
+            p->closed_ = true;
+            p->work_.notify_all();
+            p->space_.notify_all();
+            while (p->processing_) co_await p->idle_.wait();
+            std::exception_ptr close_failure;
+            try {
+                co_await p->target_->on_close(p->table_);
+            } catch (...) {
+                close_failure = std::current_exception();
+            }
+            p->set_state(pipeline_state::stopped);
+            if (close_failure && p->observer_)
+                p->observer_->on_change_error(p->id_, p->table_, change_action::truncate,
+                                              "close failed: " + describe(close_failure));
+        }(self),
+        use_awaitable);
+}
+
+void pipeline::abort() {
+    auto self = shared_from_this();
+    asio::post(strand_, [self] {
+        self->closed_ = true;
+        self->changes_.clear();
+        self->baseline_.clear();
+        self->queued_events_ = self->queued_bytes_ = self->queued_baseline_rows_ = 0;
+        self->work_.notify_all();
+        self->space_.notify_all();
+        self->idle_.notify_all();
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Consumer side.
+
+awaitable<void> pipeline::consume() {
+    auto self = shared_from_this();
+    for (;;) {
+        if (closed_ && !processing_) break;
+        if (!baseline_.empty()) {
+            auto work = std::move(baseline_.front());
+            baseline_.pop_front();
+            queued_baseline_rows_ -= work.rows ? work.rows->size() : 0;
+            space_.notify_all();
+            processing_ = true;
+            co_await process_baseline(std::move(work));
+            processing_ = false;
+            idle_.notify_all();
+            continue;
+        }
+        const bool may_apply = !baselining_ && (!paused_ || draining_);
+        if (may_apply && !changes_.empty()) {
+            auto work = std::move(changes_.front());
+            changes_.pop_front();
+            queued_events_ -= work.event_count;
+            queued_bytes_ -= work.bytes;
+            if (work.events) report_depth();
+            space_.notify_all();
+            processing_ = true;
+            co_await process_changes(std::move(work));
+            processing_ = false;
+            idle_.notify_all();
+            continue;
+        }
+        idle_.notify_all();
+        co_await work_.wait();
+        if (co_await cancelled()) break;
+    }
+    consumer_done_ = true;
+    idle_.notify_all();
+}
+
+bool pipeline::included(const row& r) const {
+    for (const auto& f : options_.filters)
+        if (!f(table_, r)) return false;
+    return true;
+}
+
+std::optional<row> pipeline::transformed(row r) const {
+    for (const auto& t : options_.transforms) {
+        auto next = t(table_, std::move(r));
+        if (!next) return std::nullopt;
+        r = std::move(*next);
+    }
+    return r;
+}
+
+std::optional<row> pipeline::shape_row(row r) const {
+    if (!included(r)) return std::nullopt;
+    return transformed(std::move(r));
+}
+
+awaitable<void> pipeline::process_baseline(baseline_work work) {
+    if (out_of_service()) co_return;
+    try {
+        switch (work.what) {
+            case baseline_work::kind::begin:
+                baselining_ = true;
+                rebuilding_ = work.rebuild;
+                baseline_rows_ = 0;
+                baseline_started_ = std::chrono::steady_clock::now();
+                set_state(pipeline_state::baselining);
+                if (observer_) observer_->on_baseline_started(id_, table_);
+                if (work.rebuild) co_await target_->begin_rebuild(table_);
+                break;
+            case baseline_work::kind::rows: {
+                baseline_rows_ += work.rows->size();
+                if (options_.filters.empty() && options_.transforms.empty()) {
+                    co_await target_->on_baseline_rows(table_, *work.rows);
+                } else {
+                    std::vector<row> shaped;
+                    shaped.reserve(work.rows->size());
+                    for (const auto& r : *work.rows)
+                        if (auto s = shape_row(r)) shaped.push_back(std::move(*s));
+                    if (!shaped.empty()) co_await target_->on_baseline_rows(table_, shaped);
+                }
+                if (observer_) observer_->on_baseline_row_loaded(id_, table_, baseline_rows_);
+                break;
+            }
+            case baseline_work::kind::end: {
+                target_->set_change_position(work.pos);
+                co_await target_->on_baseline_complete(table_, work.pos);
+                if (rebuilding_) co_await target_->commit_rebuild(table_);
+                if (observer_)
+                    observer_->on_baseline_completed(
+                        id_, table_, baseline_rows_,
+                        std::chrono::steady_clock::now() - baseline_started_);
+                baselining_ = false;
+                rebuilding_ = false;
+                // Changes the stream delivers up to the baseline's position are already in it.
+                skip_through_ = work.pos;
+                set_applied(work.pos);
+                completed_generation_ = baseline_generation_;
+                stale_ = false;
+                if (!in_ack_) {
+                    in_ack_ = true;
+                    hooks_.ack_membership(index_, true);
+                }
+                set_state(paused_ ? pipeline_state::paused : pipeline_state::streaming);
+                confirm_applied(work.pos);
+                break;
+            }
+            case baseline_work::kind::failed:
+                baselining_ = false;
+                baseline_failure_ = work.failure;
+                failed(error_policy::isolate, work.failure);
+                break;
+        }
+    } catch (...) {
+        const auto why = fmt::format("pipeline {}: baseline of {} failed in the target: {}", id_,
+                                     table_.to_string(), describe(std::current_exception()));
+        baselining_ = false;
+        baseline_failure_ = why;
+        failed(error_policy::isolate, why);
+    }
+}
+
+bool pipeline::needs_rewrite(const change_event& e) const {
+    if (!options_.filters.empty() || !options_.transforms.empty()) return true;
+    if (skip_through_) return true;
+    return target_->keeps_rows() && e.action == change_action::update && !e.new_values.is_complete();
+}
+
+void pipeline::rewrite(const change_event& e, std::vector<change_event>& out) const {
+    if (e.action == change_action::truncate) {
+        out.push_back(e);
+        return;
+    }
+    const bool keeps = target_->keeps_rows();
+    std::optional<row> stored;
+    if (keeps && e.action != change_action::insert) stored = target_->find(e.identity());
+
+    // Unchanged (TOASTed) columns take the stored value first, so filters and transforms see
+    // the whole row (design.md, "Unchanged TOAST values").
+    row new_values = e.new_values;
+    if (stored && !new_values.empty() && !new_values.is_complete()) {
+        for (std::size_t i = 0; i < new_values.size(); ++i) {
+            if (!new_values[i].is_unchanged()) continue;
+            if (const value* v = stored->find(new_values.schema()->column(i).name))
+                new_values.set(i, *v);
+        }
+    }
+
+    const bool filtering = !options_.filters.empty();
+    // Was the row in the target before this change? A target that keeps rows knows; else a
+    // complete old row can be asked; else assume it was (a delete of a missing row is a no-op).
+    auto was_included = [&]() {
+        if (!filtering) return true;
+        if (keeps) return stored.has_value();
+        if (!e.old_values.empty() && e.old_values.is_complete()) return included(e.old_values);
+        return true;
+    };
+    auto shaped_identity = [&]() -> row {
+        const row& id = e.old_values.empty() ? new_values : e.old_values;
+        auto t = transformed(id);
+        return t ? std::move(*t) : id;
+    };
+
+    change_event shaped = e;
+    switch (e.action) {
+        case change_action::insert: {
+            if (filtering && !included(new_values)) return;
+            auto t = transformed(std::move(new_values));
+            if (!t) return;
+            shaped.new_values = std::move(*t);
+            out.push_back(std::move(shaped));
+            return;
+        }
+        case change_action::update: {
+            const bool now_in = !filtering || included(new_values);
+            const bool was_in = was_included();
+            std::optional<row> t;
+            if (now_in) t = transformed(std::move(new_values));
+            if (t) {
+                shaped.new_values = std::move(*t);
+                if (!e.old_values.empty()) shaped.old_values = shaped_identity();
+                // A row that starts matching is inserted.
+                if (!was_in) {
+                    shaped.action = change_action::insert;
+                    shaped.old_values = row();
+                }
+                out.push_back(std::move(shaped));
+            } else if (was_in) {
+                // A row that stops matching (or a transform drops) is deleted.
+                shaped.action = change_action::delete_;
+                shaped.old_values = shaped_identity();
+                shaped.new_values = row();
+                out.push_back(std::move(shaped));
+            }
+            return;
+        }
+        case change_action::delete_: {
+            if (!was_included()) return;
+            shaped.old_values = shaped_identity();
+            shaped.new_values = row();
+            out.push_back(std::move(shaped));
+            return;
+        }
+        case change_action::truncate: return;
+    }
+}
+
+awaitable<void> pipeline::process_changes(change_work work) {
+    if (out_of_service()) co_return;
+    if (work.rewind) {
+        skip_through_ = applied_position();
+        co_return;
+    }
+    if (!work.events) {
+        // Everything queued before the heartbeat is applied: the source has reached it.
+        set_applied(work.heartbeat);
+        confirm_applied(work.heartbeat);
+        co_return;
+    }
+    const auto& events = *work.events;
+    if (observer_)
+        for (const auto& e : events) observer_->on_change_received(id_, table_, e.action, e.pos);
+
+    std::span<const change_event> to_apply(events);
+    bool rewritten = false;
+    for (const auto& e : events) {
+        if (needs_rewrite(e)) {
+            rewritten = true;
+            break;
+        }
+    }
+    if (rewritten) {
+        scratch_.clear();
+        for (const auto& e : events) {
+            if (skip_through_) {
+                if (!e.pos.empty() && source_->compare_positions(e.pos, *skip_through_) <= 0)
+                    continue;  // re-delivered: already applied or in the baseline
+                skip_through_.reset();
+            }
+            rewrite(e, scratch_);
+        }
+        to_apply = scratch_;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    if (!to_apply.empty()) co_await apply_with_retries(to_apply);
+    if (out_of_service()) co_return;
+    if (observer_) {
+        const auto elapsed = std::chrono::steady_clock::now() - started;
+        for (const auto& e : events) observer_->on_change_applied(id_, table_, e.action, elapsed);
+    }
+    const position& last = events.back().pos;
+    if (!last.empty()) {
+        set_applied(last);
+        confirm_applied(last);
+    }
+}
+
+awaitable<void> pipeline::apply_with_retries(std::span<const change_event> changes) {
+    auto backoff = options_.retry_initial_backoff;
+    for (int attempt = 0;; ++attempt) {
+        std::exception_ptr failure;
+        try {
+            co_await target_->on_changes(table_, changes);
+            co_return;
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        const auto message = describe(failure);
+        if (observer_) {
+            const auto text = attempt == 0 ? message
+                                           : fmt::format("retry {}/{}: {}", attempt,
+                                                         options_.max_retries, message);
+            observer_->on_change_error(id_, table_, changes.front().action, text);
+        }
+        if (attempt >= options_.max_retries || !retryable(failure) || closed_) {
+            failed(options_.on_error,
+                   fmt::format("pipeline {}: applying {} change(s) failed after {} attempt(s): {}",
+                               id_, changes.size(), attempt + 1, message));
+            co_return;
+        }
+        asio::steady_timer timer(strand_, backoff);
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (co_await cancelled()) co_return;
+        backoff = std::min(backoff * 2, options_.retry_max_backoff);
+    }
+}
+
+}  // namespace laredo::detail

@@ -1,0 +1,184 @@
+#pragma once
+
+#include "async_signal.hpp"
+
+#include "laredo/observer.hpp"
+#include "laredo/pipeline_options.hpp"
+#include "laredo/sync_source.hpp"
+#include "laredo/sync_target.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace laredo::detail {
+
+// Rows of a baseline (or reload) on their way to one pipeline. A begin item starts the
+// baseline (a rebuild: the target builds the new copy beside the old one), row items carry
+// batches shared by every pipeline of the table, the end item carries the position the
+// baseline is consistent with.
+struct baseline_work {
+    enum class kind : std::uint8_t { begin, rows, end, failed };
+    kind what = kind::rows;
+    bool rebuild = false;
+    std::shared_ptr<const std::vector<row>> rows;
+    position pos;
+    std::string failure;  // kind::failed: why the source's baseline failed
+};
+
+// Changes of this pipeline's table, in source order (shared by every pipeline of the table),
+// or a heartbeat: the source has reached `heartbeat` with nothing else for this pipeline.
+struct change_work {
+    std::shared_ptr<const std::vector<change_event>> events;
+    position heartbeat;
+    std::size_t event_count = 0;
+    std::size_t bytes = 0;
+    // The source will re-deliver from an earlier position: skip what was already applied.
+    bool rewind = false;
+};
+
+// How a pipeline reports to its source runner. Every hook is called on the pipeline's strand
+// and must only post work elsewhere.
+struct pipeline_hooks {
+    std::function<void(std::size_t index, const position& pos)> confirm;
+    std::function<void(std::size_t index, bool in_ack)> ack_membership;
+    std::function<void(std::size_t index)> reached_streaming;
+    std::function<void(std::size_t index, error_policy policy, const std::string& why)> failed;
+};
+
+// One source table -> filters/transforms -> target path. All its state lives on its strand;
+// producers (the source runner) hop onto the strand to enqueue, and wait there for room.
+class pipeline : public std::enable_shared_from_this<pipeline> {
+public:
+    pipeline(std::size_t index, std::string id, std::string source_id, table_identifier table,
+             std::shared_ptr<sync_target> target, pipeline_options options,
+             boost::asio::any_io_executor executor, const sync_source* source,
+             engine_observer* observer, pipeline_hooks hooks);
+
+    const std::string& id() const noexcept { return id_; }
+    const std::string& source_id() const noexcept { return source_id_; }
+    const table_identifier& table() const noexcept { return table_; }
+    std::size_t index() const noexcept { return index_; }
+    const std::shared_ptr<sync_target>& target() const noexcept { return target_; }
+    const pipeline_options& options() const noexcept { return options_; }
+    const boost::asio::strand<boost::asio::any_io_executor>& strand() const noexcept {
+        return strand_;
+    }
+
+    // Thread-safe snapshots of the state.
+    pipeline_state state() const noexcept { return state_.load(); }
+    bool stale() const noexcept { return stale_.load(); }
+    std::size_t buffer_depth() const noexcept { return depth_.load(); }
+    std::optional<position> applied_position() const;
+
+    // --- Called from the source runner's executor; each hops onto the strand. ---
+
+    // Calls target->on_init. Failure puts the pipeline into ERROR and rethrows.
+    boost::asio::awaitable<void> init_target(schema_ptr schema);
+    // Starts the consumer coroutine.
+    void start();
+    // Resume without a baseline: changes at or before `from` are skipped.
+    boost::asio::awaitable<void> resume_from(position from);
+    // Enqueue, applying the buffer policy. May throw errc::buffer_overflow (policy error with
+    // stop_source/stop_all) or operation_aborted when cancelled while waiting for room.
+    boost::asio::awaitable<void> push_changes(change_work work);
+    boost::asio::awaitable<void> push_baseline(baseline_work work);
+    // Sets the baseline generation a reload waits for, before its begin item is queued.
+    boost::asio::awaitable<std::uint64_t> next_baseline_generation();
+    // Waits until the baseline of `generation` is complete; throws when it failed.
+    boost::asio::awaitable<void> wait_baseline_done(std::uint64_t generation);
+    boost::asio::awaitable<void> set_paused(bool paused);
+    // Marks the pipeline ERROR (policy decisions made elsewhere, e.g. stop_source).
+    boost::asio::awaitable<void> fail(std::string why);
+    // Applies everything buffered (paused or not) and waits until done.
+    boost::asio::awaitable<void> drain();
+    // Calls target->on_close, state STOPPED, ends the consumer.
+    boost::asio::awaitable<void> close();
+    // Ends the consumer at once, dropping what is buffered (after the shutdown timeout).
+    void abort();
+
+private:
+    boost::asio::awaitable<void> consume();
+    boost::asio::awaitable<void> push_changes_on_strand(change_work work);
+    boost::asio::awaitable<void> push_baseline_on_strand(baseline_work work);
+    boost::asio::awaitable<void> process_baseline(baseline_work work);
+    boost::asio::awaitable<void> process_changes(change_work work);
+    boost::asio::awaitable<void> apply_with_retries(std::span<const change_event> changes);
+    boost::asio::awaitable<void> handle_overflow(std::size_t incoming);
+
+    // Filters and transforms one baseline row; nullopt when it does not belong.
+    std::optional<row> shape_row(row r) const;
+    bool included(const row& r) const;
+    std::optional<row> transformed(row r) const;
+    bool needs_rewrite(const change_event& e) const;
+    // Applies TOAST merging, filter crossings (design.md item 5) and transforms; appends the
+    // change(s) the target must see to `out`.
+    void rewrite(const change_event& e, std::vector<change_event>& out) const;
+
+    bool fits(std::size_t events, std::size_t bytes) const noexcept;
+    bool out_of_service() const noexcept;
+    void set_state(pipeline_state s);
+    void set_applied(const position& p);
+    void leave_ack();
+    // Confirms `pos` for the ACK when the target says it is durable there.
+    void confirm_applied(const position& pos);
+    void failed(error_policy policy, const std::string& why);
+    void report_depth();
+
+    const std::size_t index_;
+    const std::string id_;
+    const std::string source_id_;
+    const table_identifier table_;
+    const std::shared_ptr<sync_target> target_;
+    const pipeline_options options_;
+    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    const sync_source* const source_;
+    engine_observer* const observer_;
+    const pipeline_hooks hooks_;
+
+    // Strand-confined.
+    std::deque<change_work> changes_;
+    std::deque<baseline_work> baseline_;
+    std::size_t queued_events_ = 0;
+    std::size_t queued_bytes_ = 0;
+    std::size_t queued_baseline_rows_ = 0;
+    async_signal work_;   // the consumer waits for work
+    async_signal space_;  // producers wait for room
+    async_signal idle_;   // drain / reload waiters wait for progress
+    bool paused_ = false;
+    bool baselining_ = false;
+    bool rebuilding_ = false;
+    bool draining_ = false;
+    bool closed_ = false;
+    bool processing_ = false;
+    bool consumer_done_ = false;
+    bool in_ack_ = true;
+    bool reached_streaming_ = false;
+    std::optional<position> skip_through_;
+    std::uint64_t baseline_generation_ = 0;
+    std::uint64_t completed_generation_ = 0;
+    std::string baseline_failure_;
+    std::uint64_t baseline_rows_ = 0;
+    std::chrono::steady_clock::time_point baseline_started_{};
+    std::vector<change_event> scratch_;
+
+    // Read from other threads.
+    std::atomic<pipeline_state> state_{pipeline_state::initializing};
+    std::atomic<bool> stale_{false};
+    std::atomic<std::size_t> depth_{0};
+    mutable std::mutex applied_mutex_;
+    std::optional<position> applied_;
+};
+
+}  // namespace laredo::detail

@@ -1,0 +1,605 @@
+#include "source_runner.hpp"
+
+#include "laredo/error.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace laredo::detail {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+std::string describe(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+boost::system::error_code code_of(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& ex) {
+        return ex.code();
+    } catch (...) {
+        return {};
+    }
+}
+
+bool retryable(const std::exception_ptr& e) {
+    const auto ec = code_of(e);
+    return ec && !is_fatal(ec);
+}
+
+// Runs one phase of the source (init, baseline, stream...) as a child coroutine that `sig`
+// can cancel (terminal cancellation) without touching the runner's own coroutine.
+template <class T>
+awaitable<T> cancellable(asio::any_io_executor ex, awaitable<T> op, asio::cancellation_signal& sig) {
+    co_return co_await asio::co_spawn(ex, std::move(op),
+                                      asio::bind_cancellation_slot(sig.slot(), use_awaitable));
+}
+
+awaitable<void> cancellable_void(asio::any_io_executor ex, awaitable<void> op,
+                                 asio::cancellation_signal& sig) {
+    co_await asio::co_spawn(ex, std::move(op), asio::bind_cancellation_slot(sig.slot(), use_awaitable));
+}
+
+awaitable<void> sleep_on(asio::any_io_executor ex, std::chrono::milliseconds d) {
+    asio::steady_timer timer(ex, d);
+    co_await timer.async_wait(use_awaitable);
+}
+
+std::size_t approximate_bytes(const std::vector<change_event>& events) {
+    std::size_t bytes = events.size() * sizeof(change_event);
+    for (const auto& e : events) bytes += e.new_values.raw_size() + e.old_values.raw_size();
+    return bytes;
+}
+
+}  // namespace
+
+// Hands baseline rows to the pipelines of each table, as shared batches.
+class source_runner::dispatch_sink : public baseline_sink {
+public:
+    explicit dispatch_sink(std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to)
+        : to_(std::move(to)) {}
+
+    awaitable<void> on_rows(const table_identifier& table, std::vector<row> rows) override {
+        const auto it = to_.find(table);
+        if (it == to_.end() || rows.empty()) co_return;
+        auto shared = std::make_shared<const std::vector<row>>(std::move(rows));
+        for (auto& p : it->second) {
+            baseline_work work;
+            work.what = baseline_work::kind::rows;
+            work.rows = shared;
+            co_await p->push_baseline(std::move(work));
+        }
+    }
+
+private:
+    std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to_;
+};
+
+source_runner::source_runner(std::string id, std::shared_ptr<sync_source> source,
+                             std::size_t pipelines, const engine_options& options, engine_observer* observer,
+                             stop_all_fn stop_all)
+    : id_(std::move(id)),
+      source_(std::move(source)),
+      options_(options),
+      observer_(observer),
+      stop_all_(std::move(stop_all)),
+      ack_(id_, *source_, pipelines, observer),
+      stop_requested_(source_->get_executor()),
+      finished_signal_(source_->get_executor()) {}
+
+void source_runner::attach(std::shared_ptr<pipeline> p) {
+    by_table_[p->table()].push_back(p);
+    pipelines_.push_back(std::move(p));
+}
+
+schema_ptr source_runner::schema_of(const table_identifier& table) const {
+    std::lock_guard lock(schemas_mutex_);
+    const auto it = schemas_.find(table);
+    return it == schemas_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<pipeline>> source_runner::live_pipelines() const {
+    std::vector<std::shared_ptr<pipeline>> out;
+    for (const auto& p : pipelines_) {
+        const auto s = p->state();
+        if (s != pipeline_state::error && s != pipeline_state::stopped) out.push_back(p);
+    }
+    return out;
+}
+
+std::vector<table_identifier> source_runner::tables_of(
+    const std::vector<std::shared_ptr<pipeline>>& ps) const {
+    std::set<table_identifier> unique;
+    for (const auto& p : ps) unique.insert(p->table());
+    return {unique.begin(), unique.end()};
+}
+
+void source_runner::post_confirm(std::size_t local, position pos) {
+    asio::post(source_->get_executor(), [self = shared_from_this(), local, pos = std::move(pos)] {
+        self->ack_.confirm(local, pos);
+    });
+}
+
+void source_runner::post_membership(std::size_t local, bool member) {
+    asio::post(source_->get_executor(),
+               [self = shared_from_this(), local, member] { self->ack_.set_member(local, member); });
+}
+
+void source_runner::post_failure(std::size_t, error_policy policy, std::string why) {
+    if (policy == error_policy::isolate) return;  // the pipeline alone is in ERROR
+    if (policy == error_policy::stop_all) {
+        stop_all_(why);
+        return;
+    }
+    auto self = shared_from_this();
+    asio::co_spawn(source_->get_executor(), self->fail_all(std::move(why)), asio::detached);
+}
+
+void source_runner::start() {
+    auto self = shared_from_this();
+    auto ex = source_->get_executor();
+    asio::co_spawn(ex, [](std::shared_ptr<source_runner> r) -> awaitable<void> {
+        co_await r->ack_.run();
+    }(self), asio::detached);
+    for (auto& p : pipelines_) p->start();
+    asio::co_spawn(ex, run(), [self](std::exception_ptr e) {
+        // run() handles its own failures; anything escaping is a bug worth reporting.
+        if (e && self->observer_)
+            self->observer_->on_source_disconnected(self->id_, "runner failed: " + describe(e));
+        self->finished_ = true;
+        self->finished_signal_.notify_all();
+    });
+}
+
+awaitable<void> source_runner::run() {
+    auto self = shared_from_this();
+    if (co_await initialize()) {
+        auto from = co_await try_resume();
+        if (!from && !stopping_) from = co_await baseline_all(false);
+        if (from && !stopping_) co_await stream_until_stopped(*from);
+    }
+    while (!stopping_) co_await stop_requested_.wait();
+    co_await finish();
+}
+
+awaitable<void> source_runner::backoff_sleep(std::chrono::milliseconds d) {
+    try {
+        co_await cancellable_void(source_->get_executor(), sleep_on(source_->get_executor(), d),
+                                  phase_cancel_);
+    } catch (const boost::system::system_error&) {
+        // cancelled by stop(): the caller checks stopping_
+    }
+}
+
+awaitable<void> source_runner::fail_pipelines(const std::vector<std::shared_ptr<pipeline>>& ps,
+                                              const std::string& why) {
+    for (const auto& p : ps) co_await p->fail(why);
+}
+
+awaitable<bool> source_runner::initialize() {
+    const source_config config{tables_of(pipelines_)};
+    table_schemas schemas;
+    auto backoff = options_.source_retry_initial_backoff;
+    for (int attempt = 0;; ++attempt) {
+        std::exception_ptr failure;
+        try {
+            schemas = co_await cancellable(source_->get_executor(), source_->init(config),
+                                           phase_cancel_);
+            break;
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (stopping_) co_return false;
+        const auto why = "init failed: " + describe(failure);
+        if (observer_) observer_->on_source_disconnected(id_, why);
+        if (retryable(failure) && attempt < options_.source_max_retries) {
+            co_await backoff_sleep(backoff);
+            backoff = std::min(backoff * 2, options_.source_retry_max_backoff);
+            if (stopping_) co_return false;
+            continue;
+        }
+        co_await fail_pipelines(pipelines_, why);
+        co_return false;
+    }
+    if (observer_) observer_->on_source_connected(id_, source_->type_name());
+
+    for (const auto& p : pipelines_) {
+        schema_ptr schema = schema_of(p->table());
+        if (!schema) {
+            const auto it = schemas.find(p->table());
+            if (it == schemas.end()) {
+                co_await p->fail(fmt::format("source {} did not report table {} at init", id_,
+                                             p->table().to_string()));
+                continue;
+            }
+            std::string bad_schema;
+            try {
+                schema = row_schema::make(it->second);
+            } catch (const std::exception& e) {
+                bad_schema = fmt::format("table {}: {}", p->table().to_string(), e.what());
+            }
+            if (!schema) {
+                co_await p->fail(bad_schema);
+                continue;
+            }
+            std::lock_guard lock(schemas_mutex_);
+            schemas_[p->table()] = schema;
+        }
+        std::exception_ptr failure;
+        try {
+            co_await p->init_target(schema);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure) co_await p->fail("target init failed: " + describe(failure));
+    }
+
+    std::vector<validation_error> problems;
+    std::exception_ptr failure;
+    try {
+        problems = co_await cancellable(source_->get_executor(),
+                                        source_->validate_tables(config.tables), phase_cancel_);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure) {
+        if (stopping_) co_return false;
+        const auto why = "validate failed: " + describe(failure);
+        if (observer_) observer_->on_source_disconnected(id_, why);
+        co_await fail_pipelines(pipelines_, why);
+        co_return false;
+    }
+    for (const auto& problem : problems) {
+        for (const auto& p : pipelines_) {
+            if (!problem.table || *problem.table == p->table()) co_await p->fail(problem.to_string());
+        }
+    }
+    co_return !live_pipelines().empty();
+}
+
+awaitable<std::optional<position>> source_runner::try_resume() {
+    if (!source_->supports_resume()) co_return std::nullopt;
+    const auto ps = live_pipelines();
+    std::vector<position> persisted;
+    for (const auto& p : ps) {
+        auto pos = p->target()->persisted_position();
+        if (!pos || pos->empty()) co_return std::nullopt;  // this target must be baselined
+        persisted.push_back(std::move(*pos));
+    }
+    if (persisted.empty()) co_return std::nullopt;
+    position lowest = persisted.front();
+    for (const auto& pos : persisted)
+        if (source_->compare_positions(pos, lowest) < 0) lowest = pos;
+    bool can_resume = false;
+    try {
+        can_resume = co_await cancellable(source_->get_executor(),
+                                          source_->can_resume_from(lowest), phase_cancel_);
+    } catch (const std::exception& e) {
+        if (observer_)
+            observer_->on_source_disconnected(id_, std::string("resume check failed: ") + e.what());
+    }
+    if (!can_resume) co_return std::nullopt;
+    for (std::size_t i = 0; i < ps.size(); ++i) co_await ps[i]->resume_from(persisted[i]);
+    co_return lowest;
+}
+
+awaitable<std::optional<position>> source_runner::baseline_all(bool rebuild) {
+    auto backoff = options_.source_retry_initial_backoff;
+    for (int attempt = 0;; ++attempt) {
+        const auto ps = live_pipelines();
+        if (ps.empty()) co_return std::nullopt;
+        std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to;
+        for (const auto& p : ps) to[p->table()].push_back(p);
+        for (const auto& p : ps) {
+            baseline_work begin;
+            begin.what = baseline_work::kind::begin;
+            begin.rebuild = rebuild;
+            co_await p->push_baseline(std::move(begin));
+        }
+        dispatch_sink sink(std::move(to));
+        const auto tables = tables_of(ps);
+        std::exception_ptr failure;
+        position end;
+        try {
+            end = co_await cancellable(source_->get_executor(), source_->baseline(tables, sink),
+                                       phase_cancel_);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (!failure) {
+            for (const auto& p : ps) {
+                baseline_work done;
+                done.what = baseline_work::kind::end;
+                done.pos = end;
+                co_await p->push_baseline(std::move(done));
+            }
+            co_return end;
+        }
+        if (stopping_) co_return std::nullopt;
+        const auto why = "baseline failed: " + describe(failure);
+        if (observer_) observer_->on_source_disconnected(id_, why);
+        if (retryable(failure) && attempt < options_.source_max_retries) {
+            // The next attempt rebuilds, so rows of the partial attempt cannot linger.
+            rebuild = true;
+            co_await backoff_sleep(backoff);
+            backoff = std::min(backoff * 2, options_.source_retry_max_backoff);
+            if (stopping_) co_return std::nullopt;
+            continue;
+        }
+        for (const auto& p : ps) {
+            baseline_work failed;
+            failed.what = baseline_work::kind::failed;
+            failed.failure = why;
+            co_await p->push_baseline(std::move(failed));
+        }
+        co_return std::nullopt;
+    }
+}
+
+awaitable<void> source_runner::stream_until_stopped(position from) {
+    auto backoff = options_.source_retry_initial_backoff;
+    int attempts = 0;
+    for (;;) {
+        if (stopping_ || live_pipelines().empty()) co_return;
+        last_delivered_.reset();
+        std::exception_ptr failure;
+        try {
+            co_await cancellable_void(source_->get_executor(), source_->stream(from, *this),
+                                      phase_cancel_);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        // Stopped, or the source ended its stream by itself: nothing more will come.
+        if (!failure || stopping_ || live_pipelines().empty()) co_return;
+
+        const auto ec = code_of(failure);
+        const auto message = describe(failure);
+        if (ec == errc::rebaseline_required) {
+            if (observer_) observer_->on_rebaseline_triggered(id_, message);
+            auto pos = co_await baseline_all(true);
+            if (!pos) co_return;
+            from = *pos;
+            attempts = 0;
+            continue;
+        }
+        const auto why = "stream error: " + message;
+        if (observer_) observer_->on_source_disconnected(id_, why);
+        if (retryable(failure) && attempts < options_.source_max_retries) {
+            ++attempts;
+            co_await backoff_sleep(backoff);
+            backoff = std::min(backoff * 2, options_.source_retry_max_backoff);
+            // Stream again from what every pipeline has durably applied; pipelines skip the
+            // part they applied already.
+            if (auto acked = ack_.last_acked()) from = *acked;
+            for (const auto& p : live_pipelines()) {
+                change_work rewind;
+                rewind.rewind = true;
+                co_await p->push_changes(std::move(rewind));
+            }
+            continue;
+        }
+        co_await fail_pipelines(live_pipelines(), why);
+        co_return;
+    }
+}
+
+awaitable<void> source_runner::finish() {
+    // Once the buffers drain, the last delivered transaction is applied everywhere: let
+    // pipelines that had no part in it confirm it too, so the final ACK covers it.
+    if (last_delivered_ && at_transaction_boundary_) {
+        for (const auto& p : live_pipelines()) {
+            change_work beat;
+            beat.heartbeat = *last_delivered_;
+            co_await p->push_changes(std::move(beat));
+        }
+    }
+    for (const auto& p : pipelines_) co_await p->drain();
+    co_await ack_.flush();
+    ack_.stop();
+    for (const auto& p : pipelines_) co_await p->close();
+    std::exception_ptr failure;
+    try {
+        co_await source_->close();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure && observer_)
+        observer_->on_source_disconnected(id_, "close error: " + describe(failure));
+    finished_ = true;
+    finished_signal_.notify_all();
+}
+
+awaitable<void> source_runner::stop() {
+    auto self = shared_from_this();
+    if (!stopping_) {
+        stopping_ = true;
+        phase_cancel_.emit(asio::cancellation_type::terminal);
+        reload_cancel_.emit(asio::cancellation_type::terminal);
+        stop_requested_.notify_all();
+    }
+    while (!finished_) co_await finished_signal_.wait();
+}
+
+void source_runner::abort() {
+    for (const auto& p : pipelines_) p->abort();
+    asio::post(source_->get_executor(), [self = shared_from_this()] { self->ack_.stop(); });
+}
+
+awaitable<void> source_runner::fail_all(std::string why) {
+    auto self = shared_from_this();
+    co_await fail_pipelines(live_pipelines(), why);
+    // Stop reading: the stream's phase ends, and run() waits for the engine to stop.
+    phase_cancel_.emit(asio::cancellation_type::terminal);
+    reload_cancel_.emit(asio::cancellation_type::terminal);
+}
+
+awaitable<void> source_runner::pause() {
+    auto self = shared_from_this();
+    for (const auto& p : pipelines_) co_await p->set_paused(true);
+    co_await source_->pause();
+}
+
+awaitable<void> source_runner::resume() {
+    auto self = shared_from_this();
+    co_await source_->resume();
+    for (const auto& p : pipelines_) co_await p->set_paused(false);
+}
+
+awaitable<void> source_runner::reload(table_identifier table) {
+    auto self = shared_from_this();
+    if (stopping_) throw error(errc::stopped, fmt::format("source {} is stopping", id_));
+    std::vector<std::shared_ptr<pipeline>> ps;
+    if (const auto it = by_table_.find(table); it != by_table_.end()) {
+        for (const auto& p : it->second) {
+            const auto s = p->state();
+            if (s == pipeline_state::streaming || s == pipeline_state::paused) ps.push_back(p);
+        }
+    }
+    if (ps.empty()) {
+        throw error(errc::unknown_table, fmt::format("no active pipelines for source {} table {}",
+                                                     id_, table.to_string()));
+    }
+    if (reload_running_) {
+        throw error(errc::invalid_argument,
+                    fmt::format("a reload of source {} is already running", id_));
+    }
+    reload_running_ = true;
+    struct reset_flag {
+        bool& flag;
+        ~reset_flag() { flag = false; }
+    } reset{reload_running_};
+
+    std::vector<std::uint64_t> generations;
+    for (const auto& p : ps) generations.push_back(co_await p->next_baseline_generation());
+    for (const auto& p : ps) {
+        baseline_work begin;
+        begin.what = baseline_work::kind::begin;
+        begin.rebuild = true;
+        co_await p->push_baseline(std::move(begin));
+    }
+    std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to{{table, ps}};
+    dispatch_sink sink(std::move(to));
+    const std::vector<table_identifier> tables{table};
+    std::exception_ptr failure;
+    position end;
+    try {
+        end = co_await cancellable(source_->get_executor(), source_->baseline(tables, sink),
+                                   reload_cancel_);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure) {
+        const auto why = "reload baseline failed: " + describe(failure);
+        for (const auto& p : ps) {
+            baseline_work failed;
+            failed.what = baseline_work::kind::failed;
+            failed.failure = why;
+            co_await p->push_baseline(std::move(failed));
+        }
+        throw error(errc::source_failed, why);
+    }
+    for (const auto& p : ps) {
+        baseline_work done;
+        done.what = baseline_work::kind::end;
+        done.pos = end;
+        co_await p->push_baseline(std::move(done));
+    }
+    for (std::size_t i = 0; i < ps.size(); ++i) co_await ps[i]->wait_baseline_done(generations[i]);
+}
+
+// ---------------------------------------------------------------------------------------
+// change_handler: runs inside the source's stream(), on its executor.
+
+awaitable<void> source_runner::on_changes(std::vector<change_event> batch) {
+    if (batch.empty()) co_return;
+    if (stopping_) throw error(errc::stopped, fmt::format("source {} is stopping", id_));
+    for (const auto& e : batch) {
+        if (e.pos.empty()) continue;
+        if (last_delivered_ && source_->compare_positions(e.pos, *last_delivered_) <= 0) {
+            throw error(errc::source_failed,
+                        fmt::format("source {} delivered position {} after {}: positions must "
+                                    "increase (announce re-delivery with on_rewind)",
+                                    id_, source_->position_to_string(e.pos),
+                                    source_->position_to_string(*last_delivered_)));
+        }
+        last_delivered_ = e.pos;
+    }
+    at_transaction_boundary_ = batch.back().ends_transaction;
+
+    const auto& first = batch.front().table;
+    const bool one_table = std::all_of(batch.begin(), batch.end(),
+                                       [&](const change_event& e) { return e.table == first; });
+    if (one_table) {
+        const table_identifier table = first;
+        co_await dispatch(table, std::move(batch));
+        co_return;
+    }
+    // Split by table, keeping each table's order.
+    std::vector<std::pair<table_identifier, std::vector<change_event>>> groups;
+    for (auto& e : batch) {
+        auto it = std::find_if(groups.begin(), groups.end(),
+                               [&](const auto& g) { return g.first == e.table; });
+        if (it == groups.end()) {
+            groups.emplace_back(e.table, std::vector<change_event>{});
+            it = std::prev(groups.end());
+        }
+        it->second.push_back(std::move(e));
+    }
+    for (auto& [table, events] : groups) co_await dispatch(table, std::move(events));
+}
+
+awaitable<void> source_runner::dispatch(const table_identifier& table,
+                                        std::vector<change_event> events) {
+    const auto it = by_table_.find(table);
+    if (it == by_table_.end()) co_return;  // a table no pipeline asked for
+    const std::size_t count = events.size();
+    const std::size_t bytes = approximate_bytes(events);
+    auto shared = std::make_shared<const std::vector<change_event>>(std::move(events));
+    for (const auto& p : it->second) {
+        change_work work;
+        work.events = shared;
+        work.event_count = count;
+        work.bytes = bytes;
+        co_await p->push_changes(std::move(work));
+    }
+}
+
+awaitable<void> source_runner::on_heartbeat(position pos) {
+    if (pos.empty() || stopping_) co_return;
+    for (const auto& p : live_pipelines()) {
+        change_work beat;
+        beat.heartbeat = pos;
+        co_await p->push_changes(std::move(beat));
+    }
+}
+
+awaitable<void> source_runner::on_rewind(position) {
+    last_delivered_.reset();  // order is checked again from the rewind on
+    for (const auto& p : live_pipelines()) {
+        change_work rewind;
+        rewind.rewind = true;
+        co_await p->push_changes(std::move(rewind));
+    }
+}
+
+}  // namespace laredo::detail

@@ -1,0 +1,107 @@
+#pragma once
+
+#include "ack_coordinator.hpp"
+#include "async_signal.hpp"
+#include "pipeline.hpp"
+
+#include "laredo/engine.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace laredo::detail {
+
+// Drives one source: init -> validate -> (resume | baseline) -> stream, with retries and
+// re-baselines, and dispatches what it produces to the source's pipelines. Everything here
+// runs on the source's executor.
+class source_runner : public std::enable_shared_from_this<source_runner>,
+                      private change_handler {
+public:
+    // Asks the engine to stop every source (error policy stop_all).
+    using stop_all_fn = std::function<void(const std::string& why)>;
+
+    source_runner(std::string id, std::shared_ptr<sync_source> source, std::size_t pipelines,
+                  const engine_options& options, engine_observer* observer,
+                  stop_all_fn stop_all);
+
+    // Pipelines are attached before start(), in the order of their local index (the index
+    // their hooks report).
+    void attach(std::shared_ptr<pipeline> p);
+    std::size_t pipeline_count() const noexcept { return pipelines_.size(); }
+
+    void start();
+    // Graceful stop: stop reading, drain, final ACK, close. Completes when done.
+    boost::asio::awaitable<void> stop();
+    // After the shutdown timeout: drop what is buffered so stop() finishes now.
+    void abort();
+
+    boost::asio::awaitable<void> pause();
+    boost::asio::awaitable<void> resume();
+    boost::asio::awaitable<void> reload(table_identifier table);
+    // Error policy stop_source / stop_all: every pipeline to ERROR, stop reading.
+    boost::asio::awaitable<void> fail_all(std::string why);
+
+    // Called by pipeline hooks (on pipeline strands): post onto the source executor.
+    void post_confirm(std::size_t local, position pos);
+    void post_membership(std::size_t local, bool member);
+    void post_failure(std::size_t local, error_policy policy, std::string why);
+
+    const std::string& id() const noexcept { return id_; }
+    const std::shared_ptr<sync_source>& source() const noexcept { return source_; }
+    std::optional<position> last_acked() const { return ack_.last_acked(); }
+    schema_ptr schema_of(const table_identifier& table) const;
+
+private:
+    class dispatch_sink;
+
+    boost::asio::awaitable<void> run();
+    boost::asio::awaitable<bool> initialize();
+    boost::asio::awaitable<std::optional<position>> try_resume();
+    boost::asio::awaitable<std::optional<position>> baseline_all(bool rebuild);
+    boost::asio::awaitable<void> stream_until_stopped(position from);
+    boost::asio::awaitable<void> finish();
+    boost::asio::awaitable<void> backoff_sleep(std::chrono::milliseconds d);
+    boost::asio::awaitable<void> fail_pipelines(const std::vector<std::shared_ptr<pipeline>>& ps,
+                                                const std::string& why);
+    std::vector<std::shared_ptr<pipeline>> live_pipelines() const;
+    std::vector<table_identifier> tables_of(const std::vector<std::shared_ptr<pipeline>>& ps) const;
+
+    // change_handler
+    boost::asio::awaitable<void> on_changes(std::vector<change_event> batch) override;
+    boost::asio::awaitable<void> on_heartbeat(position pos) override;
+    boost::asio::awaitable<void> on_rewind(position pos) override;
+    boost::asio::awaitable<void> dispatch(const table_identifier& table,
+                                          std::vector<change_event> events);
+
+    const std::string id_;
+    const std::shared_ptr<sync_source> source_;
+    const engine_options& options_;
+    engine_observer* const observer_;
+    const stop_all_fn stop_all_;
+    std::vector<std::shared_ptr<pipeline>> pipelines_;
+    std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> by_table_;
+    ack_coordinator ack_;
+
+    // Source-executor-confined.
+    boost::asio::cancellation_signal phase_cancel_;   // init / baseline / stream / backoff
+    boost::asio::cancellation_signal reload_cancel_;
+    async_signal stop_requested_;
+    async_signal finished_signal_;
+    bool stopping_ = false;
+    bool finished_ = false;
+    bool reload_running_ = false;
+    std::optional<position> last_delivered_;
+    bool at_transaction_boundary_ = true;
+
+    mutable std::mutex schemas_mutex_;
+    std::map<table_identifier, schema_ptr> schemas_;
+};
+
+}  // namespace laredo::detail
