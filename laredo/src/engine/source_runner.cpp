@@ -299,7 +299,10 @@ awaitable<std::optional<position>> source_runner::try_resume() {
             observer_->on_source_disconnected(id_, std::string("resume check failed: ") + e.what());
     }
     if (!can_resume) co_return std::nullopt;
-    for (std::size_t i = 0; i < ps.size(); ++i) co_await ps[i]->resume_from(persisted[i]);
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+        const auto& p = ps[i];
+        co_await p->resume_from(persisted[i]);
+    }
     co_return lowest;
 }
 
@@ -524,7 +527,10 @@ awaitable<void> source_runner::reload(table_identifier table) {
         done.pos = end;
         co_await p->push_baseline(std::move(done));
     }
-    for (std::size_t i = 0; i < ps.size(); ++i) co_await ps[i]->wait_baseline_done(generations[i]);
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+        const auto& p = ps[i];
+        co_await p->wait_baseline_done(generations[i]);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
