@@ -1,0 +1,62 @@
+#pragma once
+
+#include "laredo/value.hpp"
+
+#include <compare>
+#include <cstdint>
+#include <string_view>
+
+namespace laredo::targets::memory {
+
+// A column value seen without owning it: either borrowed from a laredo::value or read in
+// place from a packed row. Copying one costs nothing and never allocates, so keys can be
+// compared and probed without building laredo::value objects.
+//
+// Views are ordered exactly like the values they show (value's operator<=>: first by
+// alternative, then by content; NaN equals NaN and sorts above every other double), so a
+// container ordered by views iterates in the same order as one ordered by values.
+//
+// A view borrows: it must not outlive the value or packed row it was taken from.
+class value_view {
+public:
+    value_view() noexcept = default;  // null
+
+    // Borrows `v` (its text, for text-like alternatives).
+    static value_view of(const value& v) noexcept;
+
+    static value_view from_int(value::type t, std::int64_t i) noexcept;
+    static value_view from_double(double d) noexcept;
+    static value_view from_bytes(value::type t, std::string_view s) noexcept;
+    static value_view from_bool(bool b) noexcept;
+    static value_view unchanged() noexcept;
+
+    value::type type() const noexcept { return type_; }
+    bool is_null() const noexcept { return type_ == value::type::null; }
+    bool is_unchanged() const noexcept { return type_ == value::type::unchanged; }
+
+    // The integer content of boolean (0/1), int64, date, time, timestamp and timestamptz.
+    std::int64_t integer() const noexcept { return i_; }
+    double float64() const noexcept { return d_; }
+    // The bytes of text, numeric, bytes, interval, json and array.
+    std::string_view bytes() const noexcept { return s_; }
+
+    // An owning copy.
+    value to_value() const;
+
+    friend std::strong_ordering operator<=>(const value_view& a, const value_view& b) noexcept;
+    friend bool operator==(const value_view& a, const value_view& b) noexcept {
+        return (a <=> b) == 0;
+    }
+
+private:
+    value::type type_ = value::type::null;
+    std::int64_t i_ = 0;
+    double d_ = 0;
+    std::string_view s_;
+};
+
+// True for the alternatives whose content is a byte string (text, numeric, bytes, interval,
+// json, array).
+bool is_byte_string(value::type t) noexcept;
+
+}  // namespace laredo::targets::memory
