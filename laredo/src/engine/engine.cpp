@@ -200,13 +200,21 @@ void engine_impl::stop_all_sources(const std::string& why) {
 
 void engine_impl::mark_reached(std::size_t global_index) {
     std::vector<std::function<void()>> callbacks;
-    std::vector<engine::completion_handler> waiters;
     {
         std::lock_guard lock(ready_mutex_);
         if (reached_.at(global_index)) return;
         reached_[global_index] = true;
         if (++reached_count_ != reached_.size()) return;
+        callbacks.swap(ready_callbacks_);
+    }
+    // Callbacks run before readiness is published, so whoever sees is_ready() (or returns
+    // from await_ready) also sees their effects. Callbacks registered meanwhile run below.
+    for (auto& cb : callbacks) cb();
+    std::vector<engine::completion_handler> waiters;
+    {
+        std::lock_guard lock(ready_mutex_);
         ready_ = true;
+        callbacks.clear();
         callbacks.swap(ready_callbacks_);
         waiters.swap(ready_waiters_);
     }
