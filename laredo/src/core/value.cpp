@@ -33,14 +33,11 @@ std::string format_timestamp(std::int64_t micros, bool utc) {
     if (micros == timestamp_value::minus_infinity) return "-infinity";
     const std::int64_t days = detail::floor_div(micros, detail::micros_per_day);
     const std::int64_t tod = micros - days * detail::micros_per_day;
-    auto text = format_date(days);
-    // ISO 8601: 'T' between date and time; BC dates keep the suffix at the end.
-    const bool bc = text.ends_with(" BC");
-    if (bc) text.resize(text.size() - 3);
-    text += "T" + format_time_of_day(tod);
-    if (utc) text += "Z";
-    if (bc) text += " BC";
-    return text;
+    const auto c = detail::civil_from_days(days);
+    // ISO 8601 with 'T'; BC dates keep PostgreSQL's suffix at the end.
+    const bool bc = c.year <= 0;
+    return fmt::format("{:04}-{:02}-{:02}T{}{}{}", bc ? 1 - c.year : c.year, c.month, c.day,
+                       format_time_of_day(tod), utc ? "Z" : "", bc ? " BC" : "");
 }
 
 std::string format_double(double d) {
