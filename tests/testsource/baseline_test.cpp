@@ -13,7 +13,8 @@ TEST_P(baseline, returns_the_current_rows_and_the_newest_position) {
     run([&](io_context& ctx) -> awaitable<void> {
         ts::test_source src(ctx.get_executor());
         add_users(src);
-        for (int id = 1; id <= 3; ++id) src.add_row(users, user(src, id, "old" + std::to_string(id)));
+        for (int id = 1; id <= 3; ++id)
+            src.add_row(users, user(src, id, "old" + std::to_string(id)));
         src.insert(users, user(src, 4, "dan"));
         src.update(users, user(src, 2, "bob"));
         src.remove(users, src.make_row(users, {{"id", 1}}));
@@ -23,7 +24,8 @@ TEST_P(baseline, returns_the_current_rows_and_the_newest_position) {
 
         EXPECT_EQ(at, position::from_sequence(3));
         EXPECT_EQ(at, src.head());
-        const std::vector<row> expected{user(src, 2, "bob"), user(src, 3, "old3"), user(src, 4, "dan")};
+        const std::vector<row> expected{user(src, 2, "bob"), user(src, 3, "old3"),
+                                        user(src, 4, "dan")};
         EXPECT_EQ(rows_of(sink.rows()), expected);
         EXPECT_TRUE(sink.all_calls_on_expected_executor());
         EXPECT_EQ(src.calls(ts::step::baseline), 1u);

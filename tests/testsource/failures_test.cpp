@@ -11,9 +11,15 @@ LAREDO_THREADED_SUITE(failures);
 awaitable<void> call_step(ts::test_source& src, ts::step s, change_handler& handler,
                           baseline_sink& sink) {
     switch (s) {
-        case ts::step::init: co_await on_source(src, src.init(config_of(just_users))); break;
-        case ts::step::validate_tables: co_await on_source(src, src.validate_tables(just_users)); break;
-        case ts::step::baseline: co_await on_source(src, src.baseline(just_users, sink)); break;
+        case ts::step::init:
+            co_await on_source(src, src.init(config_of(just_users)));
+            break;
+        case ts::step::validate_tables:
+            co_await on_source(src, src.validate_tables(just_users));
+            break;
+        case ts::step::baseline:
+            co_await on_source(src, src.baseline(just_users, sink));
+            break;
         case ts::step::stream: {
             stream_runner run(src, src.head(), handler);
             co_await run.wait_done(std::chrono::milliseconds(50));
@@ -24,11 +30,21 @@ awaitable<void> call_step(ts::test_source& src, ts::step s, change_handler& hand
             }
             break;
         }
-        case ts::step::ack: co_await on_source(src, src.ack(src.head())); break;
-        case ts::step::pause: co_await on_source(src, src.pause()); break;
-        case ts::step::resume: co_await on_source(src, src.resume()); break;
-        case ts::step::close: co_await on_source(src, src.close()); break;
-        case ts::step::last_acked_position: co_await on_source(src, src.last_acked_position()); break;
+        case ts::step::ack:
+            co_await on_source(src, src.ack(src.head()));
+            break;
+        case ts::step::pause:
+            co_await on_source(src, src.pause());
+            break;
+        case ts::step::resume:
+            co_await on_source(src, src.resume());
+            break;
+        case ts::step::close:
+            co_await on_source(src, src.close());
+            break;
+        case ts::step::last_acked_position:
+            co_await on_source(src, src.last_acked_position());
+            break;
         case ts::step::can_resume_from:
             co_await on_source(src, src.can_resume_from(src.head()));
             break;

@@ -41,8 +41,8 @@ TEST(positions, sequence_positions_round_trip_and_order) {
 TEST(positions, malformed_sequence_strings_are_rejected_naming_the_text) {
     io_context ctx;
     ts::test_source src(ctx.get_executor());
-    for (const char* text : {"abc", "-1", "+1", " 1", "1 ", "1:2", "0x10", "1.5",
-                             "18446744073709551616"}) {
+    for (const char* text :
+         {"abc", "-1", "+1", " 1", "1 ", "1:2", "0x10", "1.5", "18446744073709551616"}) {
         expect_invalid(src, text);
     }
 }

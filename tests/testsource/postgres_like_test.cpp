@@ -108,7 +108,8 @@ TEST_P(postgres_like, an_update_with_unchanged_values_keeps_the_stored_ones) {
         recording_handler handler(src.get_executor());
         stream_runner run(src, src.head(), handler);
         const auto p = src.update(
-            users, src.make_row(users, {{"id", 1}, {"name", "anna"}, {"note", value::unchanged()}}));
+            users,
+            src.make_row(users, {{"id", 1}, {"name", "anna"}, {"note", value::unchanged()}}));
         EXPECT_TRUE(co_await src.wait_delivered(p));
         EXPECT_TRUE(co_await run.cancel());
 
@@ -195,9 +196,9 @@ TEST_P(postgres_like, a_reconnect_rewinds_and_redelivers) {
         CO_ASSERT_NE(rewind_at, calls.end());
         std::vector<position> positions;
         for (const auto& e : handler.events()) positions.push_back(e.pos);
-        const std::vector<position> expected{
-            position::from_pair(1, 1), position::from_pair(2, 1), position::from_pair(3, 1),
-            position::from_pair(4, 1), position::from_pair(3, 1), position::from_pair(4, 1)};
+        const std::vector<position> expected{position::from_pair(1, 1), position::from_pair(2, 1),
+                                             position::from_pair(3, 1), position::from_pair(4, 1),
+                                             position::from_pair(3, 1), position::from_pair(4, 1)};
         EXPECT_EQ(positions, expected);
     });
 }

@@ -138,19 +138,22 @@ public:
             state->failure = e;
             state->done = true;
         };
-        boost::asio::co_spawn(executor_, source.stream(std::move(from), handler),
-                              boost::asio::bind_cancellation_slot(state_->signal.slot(),
-                                                                  std::move(on_done)));
+        boost::asio::co_spawn(
+            executor_, source.stream(std::move(from), handler),
+            boost::asio::bind_cancellation_slot(state_->signal.slot(), std::move(on_done)));
     }
 
     // Emits terminal cancellation on the source's executor and waits for stream to end.
     boost::asio::awaitable<bool> cancel() {
-        auto emit = [state = state_] { state->signal.emit(boost::asio::cancellation_type::terminal); };
+        auto emit = [state = state_] {
+            state->signal.emit(boost::asio::cancellation_type::terminal);
+        };
         boost::asio::post(executor_, std::move(emit));
         co_return co_await wait_done();
     }
 
-    boost::asio::awaitable<bool> wait_done(std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    boost::asio::awaitable<bool> wait_done(
+        std::chrono::milliseconds limit = std::chrono::seconds(5)) {
         std::function<bool()> finished = [state = state_] { return state->done.load(); };
         co_return co_await eventually(finished, limit);
     }

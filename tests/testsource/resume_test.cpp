@@ -63,8 +63,9 @@ TEST_P(resume, a_new_source_over_the_same_database_resumes_after_the_ack) {
         EXPECT_TRUE(co_await run.cancel());
         std::vector<position> positions;
         for (const auto& e : handler.events()) positions.push_back(e.pos);
-        EXPECT_EQ(positions, (std::vector<position>{position::from_sequence(4), position::from_sequence(5),
-                                                   position::from_sequence(6)}));
+        EXPECT_EQ(positions,
+                  (std::vector<position>{position::from_sequence(4), position::from_sequence(5),
+                                         position::from_sequence(6)}));
         // The tables survived too.
         recording_handler sink(second.get_executor());
         co_await on_source(second, second.baseline(just_users, sink));

@@ -185,7 +185,8 @@ TEST_P(stream, heartbeat_comes_after_pending_changes_at_the_delivered_position) 
         EXPECT_TRUE(co_await eventually(beat_twice));
         EXPECT_TRUE(co_await run.cancel());
         // The heartbeat asked for before the stream started is reported too, after the changes.
-        EXPECT_EQ(handler.calls(), (std::vector<std::string>{"changes:3", "heartbeat:3", "heartbeat:3"}));
+        EXPECT_EQ(handler.calls(),
+                  (std::vector<std::string>{"changes:3", "heartbeat:3", "heartbeat:3"}));
     });
 }
 
@@ -262,7 +263,8 @@ TEST_P(stream, changes_injected_from_many_threads_arrive_once_in_position_order)
         std::vector<std::thread> threads;
         for (int w = 0; w < writers; ++w) {
             threads.emplace_back([&, w] {
-                for (int i = 0; i < per_writer; ++i) src.insert(users, user(src, w * per_writer + i, "x"));
+                for (int i = 0; i < per_writer; ++i)
+                    src.insert(users, user(src, w * per_writer + i, "x"));
                 ++finished;
             });
         }

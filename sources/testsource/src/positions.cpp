@@ -15,13 +15,14 @@ position::kind kind_of(position_mode mode) {
     return mode == position_mode::sequence ? position::kind::sequence : position::kind::pair;
 }
 
-const char* name_of(position_mode mode) { return mode == position_mode::sequence ? "sequence" : "pair"; }
+const char* name_of(position_mode mode) {
+    return mode == position_mode::sequence ? "sequence" : "pair";
+}
 
 void check_kind(position_mode mode, const position& pos) {
     if (pos.empty() || pos.get_kind() == kind_of(mode)) return;
-    throw error(errc::invalid_position,
-                fmt::format("testsource position {} is not a {} position", pos.debug_string(),
-                            name_of(mode)));
+    throw error(errc::invalid_position, fmt::format("testsource position {} is not a {} position",
+                                                    pos.debug_string(), name_of(mode)));
 }
 
 // Only plain decimal digits: from_chars alone would accept nothing else either, but an empty
@@ -36,11 +37,11 @@ std::optional<std::uint64_t> parse_number(std::string_view text) {
 }
 
 [[noreturn]] void malformed(position_mode mode, std::string_view text) {
-    throw error(errc::invalid_position,
-                fmt::format("invalid testsource position \"{}\": expected {}", text,
-                            mode == position_mode::sequence
-                                ? "a decimal number"
-                                : "<commit> or <commit>:<row> in decimal"));
+    throw error(
+        errc::invalid_position,
+        fmt::format("invalid testsource position \"{}\": expected {}", text,
+                    mode == position_mode::sequence ? "a decimal number"
+                                                    : "<commit> or <commit>:<row> in decimal"));
 }
 
 }  // namespace

@@ -20,7 +20,9 @@ std::vector<value> key_of(const row& r) {
     return r.schema()->key_indexes().empty() ? r.values() : r.key();
 }
 
-bool same_schema(const schema_ptr& a, const schema_ptr& b) { return a == b || (a && b && *a == *b); }
+bool same_schema(const schema_ptr& a, const schema_ptr& b) {
+    return a == b || (a && b && *a == *b);
+}
 
 std::string join(const std::vector<table_identifier>& tables) {
     std::string out;
@@ -134,9 +136,9 @@ test_database::snapshot test_database::take_snapshot(
 
 table_schemas test_database::schemas(const std::vector<table_identifier>& tables) const {
     if (auto gone = missing(tables); !gone.empty()) {
-        throw error(errc::unknown_table,
-                    fmt::format("unknown tables: {} (the test source has no schema for them)",
-                                join(gone)));
+        throw error(
+            errc::unknown_table,
+            fmt::format("unknown tables: {} (the test source has no schema for them)", join(gone)));
     }
     std::lock_guard lock(mutex_);
     table_schemas out;
@@ -162,7 +164,8 @@ position test_database::head() const {
 position test_database::head_locked() const {
     if (!history_.empty()) return history_.back().pos;
     if (!discarded_through_.empty()) return discarded_through_;
-    return mode_ == position_mode::sequence ? position::from_sequence(0) : position::from_pair(0, 0);
+    return mode_ == position_mode::sequence ? position::from_sequence(0)
+                                            : position::from_pair(0, 0);
 }
 
 std::uint64_t test_database::entry_number_at(const position& pos) const {
@@ -241,8 +244,7 @@ test_database::table_state& test_database::table_locked(const table_identifier& 
     return it->second;
 }
 
-const test_database::table_state& test_database::table_locked(
-    const table_identifier& table) const {
+const test_database::table_state& test_database::table_locked(const table_identifier& table) const {
     return const_cast<test_database*>(this)->table_locked(table);
 }
 
@@ -262,13 +264,18 @@ void test_database::validate_locked(const change_event& change) const {
         }
     };
     switch (change.action) {
-        case change_action::insert: check(change.new_values, "a new row", true); break;
+        case change_action::insert:
+            check(change.new_values, "a new row", true);
+            break;
         case change_action::update:
             check(change.new_values, "a new row", true);
             check(change.old_values, "an old row", false);
             break;
-        case change_action::delete_: check(change.old_values, "an identity row", true); break;
-        case change_action::truncate: break;
+        case change_action::delete_:
+            check(change.old_values, "an identity row", true);
+            break;
+        case change_action::truncate:
+            break;
     }
 }
 
@@ -283,14 +290,19 @@ void test_database::apply_locked(const change_event& change) {
             row merged = change.new_values;
             for (std::size_t i = 0; i < merged.size(); ++i) {
                 // Like PostgreSQL's unchanged TOAST: the stored value stays.
-                if (merged[i].is_unchanged()) merged.set(i, it != rows.end() ? it->second[i] : value{});
+                if (merged[i].is_unchanged())
+                    merged.set(i, it != rows.end() ? it->second[i] : value{});
             }
             if (it != rows.end()) rows.erase(it);
             rows.insert_or_assign(key_of(merged), std::move(merged));
             break;
         }
-        case change_action::delete_: rows.erase(key_of(change.old_values)); break;
-        case change_action::truncate: rows.clear(); break;
+        case change_action::delete_:
+            rows.erase(key_of(change.old_values));
+            break;
+        case change_action::truncate:
+            rows.clear();
+            break;
     }
 }
 

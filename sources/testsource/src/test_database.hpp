@@ -85,7 +85,9 @@ private:
     void apply_locked(const change_event& change);
     void append_locked(std::vector<change_event>& events);
     void forget_locked(const position& through);
-    int compare(const position& a, const position& b) const { return compare_positions(mode_, a, b); }
+    int compare(const position& a, const position& b) const {
+        return compare_positions(mode_, a, b);
+    }
 
     const position_mode mode_;
     mutable std::mutex mutex_;

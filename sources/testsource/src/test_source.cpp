@@ -29,8 +29,8 @@ namespace {
 
 const char* name_of(step s) {
     static constexpr std::array<const char*, step_count> names{
-        "init", "validate_tables", "baseline", "stream", "ack", "pause", "resume", "close",
-        "last_acked_position", "can_resume_from"};
+        "init",  "validate_tables",     "baseline",       "stream", "ack", "pause", "resume",
+        "close", "last_acked_position", "can_resume_from"};
     return names[static_cast<std::size_t>(s)];
 }
 
@@ -58,7 +58,8 @@ struct test_source::impl : std::enable_shared_from_this<impl> {
                               : std::make_shared<test_database>(options.positions)),
           wake(strand) {
         if (options.batch_size == 0) {
-            throw error(errc::invalid_argument, "test_source_options::batch_size must be at least 1");
+            throw error(errc::invalid_argument,
+                        "test_source_options::batch_size must be at least 1");
         }
         if (db->mode() != options.positions) {
             throw error(errc::invalid_argument,
@@ -562,8 +563,9 @@ awaitable<position> test_source::baseline(const std::vector<table_identifier>& t
             std::size_t n = std::min(chunk, rows.size() - i);
             if (fail_after) n = std::min(n, fail_after->first - sent);
             if (slow) co_await sleep_for(s.options.baseline_row_delay);
-            std::vector<row> batch(std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(i)),
-                                   std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(i + n)));
+            std::vector<row> batch(
+                std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(i)),
+                std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(i + n)));
             co_await sink.on_rows(table, std::move(batch));
             i += n;
             sent += n;
@@ -583,7 +585,8 @@ awaitable<void> test_source::stream(position from, change_handler& handler) {
     if (s.closed) throw error(errc::stopped, "testsource stream: the source is closed");
     {
         std::lock_guard lock(s.mutex);
-        if (s.streaming) throw error(errc::invalid_argument, "testsource stream is already running");
+        if (s.streaming)
+            throw error(errc::invalid_argument, "testsource stream is already running");
         s.streaming = true;
         s.stream_from = from;
         s.cursor = from;

@@ -203,8 +203,8 @@ public:
     position delivered_position() const;
     // Completes with true once a stream has delivered `pos`, false when `limit` passes or the
     // source closes first. Usable from any executor.
-    boost::asio::awaitable<bool> wait_delivered(position pos,
-                                                std::chrono::milliseconds limit = std::chrono::seconds(10));
+    boost::asio::awaitable<bool> wait_delivered(
+        position pos, std::chrono::milliseconds limit = std::chrono::seconds(10));
 
     // What the engine did: every ack in order, the last one, how often each step was called
     // (failed calls included), and the tables of every baseline.
