@@ -100,6 +100,11 @@ void connection::impl::require_ready(std::string_view operation, bool streaming)
 
 awaitable<void> connection::impl::wait(descriptor_base::wait_type what) {
     co_await socket.async_wait(what, use_awaitable);
+    // close() after the wait completed but before we resumed: nothing left to read.
+    if (!conn) {
+        throw boost::system::system_error(asio::error::operation_aborted,
+                                          context("wait") + ": connection closed");
+    }
 }
 
 bool connection::impl::consume_input() noexcept {

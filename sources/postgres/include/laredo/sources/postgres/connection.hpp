@@ -84,7 +84,10 @@ public:
     using chunk_handler = std::function<boost::asio::awaitable<void>(copy_chunk)>;
 
     explicit connection(executor_type executor);
-    ~connection();  // close()
+    // close(). As with any Asio I/O object, no operation may be outstanding when the
+    // connection is destroyed (close() first and let the aborted operations finish).
+    ~connection();
+    // A moved-from connection may only be destroyed or assigned to.
     connection(connection&&) noexcept;
     connection& operator=(connection&&) noexcept;
     connection(const connection&) = delete;
