@@ -184,6 +184,11 @@ void indexed_target::apply_change(const change_event& c, std::vector<note>* note
     switch (c.action) {
         case change_action::insert: put_row(store, c.new_values, notes); return;
         case change_action::update: {
+            if (c.old_values.empty() && c.new_values.is_complete()) {
+                // The key did not change and nothing needs merging: a plain replace.
+                put_row(store, c.new_values, notes);
+                return;
+            }
             check_row(c.new_values);
             const auto key = detail::key_of(c.identity(), *schema_, store.key_columns());
             const packed_view old = store.find(key);

@@ -11,15 +11,9 @@ namespace laredo::targets::memory {
 
 namespace {
 
-constexpr std::size_t header_fixed = 3;  // u16 count + u8 flags
-constexpr std::uint8_t flag_wide = 1;
-
-template <class T>
-T load(const std::byte* p) noexcept {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
+using packed_format::flag_wide;
+using packed_format::header_fixed;
+using packed_format::load;
 
 template <class T>
 void store(std::byte* p, T v) noexcept {
@@ -57,24 +51,6 @@ void write_payload(std::byte* p, const value_view& v) noexcept {
         default:
             if (!v.bytes().empty()) std::memcpy(p, v.bytes().data(), v.bytes().size());
             return;
-    }
-}
-
-value_view read_payload(value::type type, const std::byte* p, std::size_t size) noexcept {
-    using t = value::type;
-    switch (type) {
-        case t::null: return {};
-        case t::unchanged: return value_view::unchanged();
-        case t::boolean: return value_view::from_bool(*p != std::byte{0});
-        case t::date: return value_view::from_int(t::date, load<std::int32_t>(p));
-        case t::float64: return value_view::from_double(load<double>(p));
-        case t::int64:
-        case t::time:
-        case t::timestamp:
-        case t::timestamptz: return value_view::from_int(type, load<std::int64_t>(p));
-        default:
-            return value_view::from_bytes(type,
-                                          std::string_view(reinterpret_cast<const char*>(p), size));
     }
 }
 
@@ -168,15 +144,6 @@ std::size_t packed_view::column_count() const noexcept {
     return data_ ? load<std::uint16_t>(data_) : 0;
 }
 
-value_view packed_view::operator[](std::size_t column) const noexcept {
-    if (!data_) return {};
-    const header h = read_header(data_);
-    if (column >= h.count) return {};
-    const std::size_t begin = column == 0 ? 0 : end_of(h, column - 1);
-    const std::size_t end = end_of(h, column);
-    return read_payload(static_cast<value::type>(h.tags[column]), h.payload + begin, end - begin);
-}
-
 std::size_t packed_view::size_bytes() const noexcept {
     if (!data_) return 0;
     const header h = read_header(data_);
@@ -200,22 +167,6 @@ bool operator==(packed_view a, packed_view b) noexcept {
     if (!a.data_ || !b.data_) return false;
     const std::size_t n = a.size_bytes();
     return n == b.size_bytes() && std::memcmp(a.data_, b.data_, n) == 0;
-}
-
-std::strong_ordering compare_columns(packed_view a, packed_view b,
-                                     std::span<const std::size_t> columns) noexcept {
-    for (std::size_t c : columns) {
-        if (const auto o = a[c] <=> b[c]; o != 0) return o;
-    }
-    return std::strong_ordering::equal;
-}
-
-std::strong_ordering compare_columns(packed_view a, std::span<const value_view> key,
-                                     std::span<const std::size_t> columns) noexcept {
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-        if (const auto o = a[columns[i]] <=> key[i]; o != 0) return o;
-    }
-    return std::strong_ordering::equal;
 }
 
 }  // namespace laredo::targets::memory

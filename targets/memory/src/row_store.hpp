@@ -6,6 +6,8 @@
 #include "laredo/targets/memory/packed_row.hpp"
 #include "laredo/targets/memory/value_view.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstddef>
 #include <memory>
 #include <set>
@@ -38,8 +40,6 @@ public:
 
     // The stored row with key `key` (one view per key column), or an empty view.
     packed_view find(std::span<const value_view> key) const;
-    // The stored row with the same key as `r`, or an empty view.
-    packed_view find_same_key(packed_view r) const;
 
     struct put_result {
         packed_row replaced;  // the row that had r's key, if any
@@ -67,7 +67,7 @@ public:
     // Calls f(packed_view) for each row in key order.
     template <class F>
     void for_each(F&& f) const {
-        for (const auto& r : rows_) f(r.view());
+        for (const auto& r : rows_) f(r.row.view());
     }
 
     // Walks this store and `other` (same key columns) together in key order, calling
@@ -79,15 +79,15 @@ public:
         while (a != rows_.end() || b != other.rows_.end()) {
             const auto order = a == rows_.end()         ? std::strong_ordering::greater
                                : b == other.rows_.end() ? std::strong_ordering::less
-                                                        : compare_keys(a->view(), b->view());
+                                                        : compare_keys(a->row.view(), b->row.view());
             if (order < 0) {
-                f(a->view(), packed_view());
+                f(a->row.view(), packed_view());
                 ++a;
             } else if (order > 0) {
-                f(packed_view(), b->view());
+                f(packed_view(), b->row.view());
                 ++b;
             } else {
-                f(a->view(), b->view());
+                f(a->row.view(), b->row.view());
                 ++a;
                 ++b;
             }
@@ -104,32 +104,58 @@ private:
     struct key_probe {
         std::span<const value_view> values;
     };
+    // A stored row. `row` is replaced in place only by a row with an equal key, which keeps
+    // the tree's order: no rebalancing and no node allocation for an update.
+    struct slot {
+        mutable packed_row row;
+    };
     struct key_less {
         using is_transparent = void;
         std::vector<std::size_t> columns;
-        bool operator()(const packed_row& a, const packed_row& b) const noexcept;
-        bool operator()(const packed_row& a, const key_probe& b) const noexcept;
-        bool operator()(const key_probe& a, const packed_row& b) const noexcept;
-        bool operator()(const packed_row& a, packed_view b) const noexcept;
-        bool operator()(packed_view a, const packed_row& b) const noexcept;
+        bool operator()(const slot& a, const slot& b) const noexcept {
+            return compare_columns(a.row.view(), b.row.view(), columns) < 0;
+        }
+        bool operator()(const slot& a, const key_probe& b) const noexcept {
+            return compare_columns(a.row.view(), b.values, columns) < 0;
+        }
+        bool operator()(const key_probe& a, const slot& b) const noexcept {
+            return compare_columns(b.row.view(), a.values, columns) > 0;
+        }
     };
     // Index entries point at the packed bytes owned by rows_. Entries are ordered by the
     // index columns, then by key, so each row has exactly one entry and removing a row
-    // removes its own entry, never another row's.
+    // removes its own entry, never another row's. `row` is repointed in place when a row is
+    // replaced by one with the same key and the same index values.
+    struct index_entry {
+        mutable const std::byte* row;
+    };
     struct index_less {
         using is_transparent = void;
         std::vector<std::size_t> columns;
         std::vector<std::size_t> key_columns;
-        bool operator()(const std::byte* a, const std::byte* b) const noexcept;
-        bool operator()(const std::byte* a, const key_probe& b) const noexcept;
-        bool operator()(const key_probe& a, const std::byte* b) const noexcept;
+        bool operator()(const index_entry& a, const index_entry& b) const noexcept {
+            const packed_view va(a.row), vb(b.row);
+            if (const auto o = compare_columns(va, vb, columns); o != 0) return o < 0;
+            return compare_columns(va, vb, key_columns) < 0;
+        }
+        bool operator()(const index_entry& a, const key_probe& b) const noexcept {
+            return compare_columns(packed_view(a.row), b.values, columns) < 0;
+        }
+        bool operator()(const key_probe& a, const index_entry& b) const noexcept {
+            return compare_columns(packed_view(b.row), a.values, columns) > 0;
+        }
     };
-    using row_set = std::set<packed_row, key_less>;
-    using index_set = std::set<const std::byte*, index_less>;
+    using row_set = std::set<slot, key_less>;
+    using index_set = std::set<index_entry, index_less>;
+    // Per index: does the new row keep the old row's index values (same key too)?
+    using index_mask = boost::container::small_vector<bool, 8>;
 
-    void check_unique(packed_view r, packed_view allowed_a, packed_view allowed_b) const;
-    void index(packed_view r);
-    void unindex(packed_view r) noexcept;
+    // `unchanged` (may be empty) lists indexes whose key `r` keeps from allowed_a.
+    void check_unique(packed_view r, packed_view allowed_a, packed_view allowed_b,
+                      const index_mask& unchanged) const;
+    void index(packed_view r, const index_mask& skip);
+    void unindex(packed_view r, const index_mask& skip) noexcept;
+    row_set::const_iterator find_row(packed_view r) const;
 
     std::vector<std::size_t> key_columns_;
     std::vector<index_layout> layouts_;

@@ -1,35 +1,8 @@
 #include "laredo/targets/memory/value_view.hpp"
 
-#include <cmath>
 #include <string>
 
 namespace laredo::targets::memory {
-
-namespace {
-
-// Must agree with laredo::value's ordering of doubles: NaN equals NaN and sorts above
-// everything; -0.0 equals 0.0.
-std::strong_ordering compare_doubles(double a, double b) noexcept {
-    const bool an = std::isnan(a), bn = std::isnan(b);
-    if (an || bn) {
-        if (an && bn) return std::strong_ordering::equal;
-        return an ? std::strong_ordering::greater : std::strong_ordering::less;
-    }
-    if (a < b) return std::strong_ordering::less;
-    if (a > b) return std::strong_ordering::greater;
-    return std::strong_ordering::equal;
-}
-
-// std::string compares through char_traits<char>::compare, i.e. as unsigned bytes, which is
-// what string_view's operator<=> does too.
-std::strong_ordering compare_bytes(std::string_view a, std::string_view b) noexcept {
-    const int c = a.compare(b);
-    if (c < 0) return std::strong_ordering::less;
-    if (c > 0) return std::strong_ordering::greater;
-    return std::strong_ordering::equal;
-}
-
-}  // namespace
 
 bool is_byte_string(value::type t) noexcept {
     switch (t) {
@@ -41,37 +14,6 @@ bool is_byte_string(value::type t) noexcept {
         case value::type::array: return true;
         default: return false;
     }
-}
-
-value_view value_view::from_int(value::type t, std::int64_t i) noexcept {
-    value_view v;
-    v.type_ = t;
-    v.i_ = i;
-    return v;
-}
-
-value_view value_view::from_double(double d) noexcept {
-    value_view v;
-    v.type_ = value::type::float64;
-    v.d_ = d;
-    return v;
-}
-
-value_view value_view::from_bytes(value::type t, std::string_view s) noexcept {
-    value_view v;
-    v.type_ = t;
-    v.s_ = s;
-    return v;
-}
-
-value_view value_view::from_bool(bool b) noexcept {
-    return from_int(value::type::boolean, b ? 1 : 0);
-}
-
-value_view value_view::unchanged() noexcept {
-    value_view v;
-    v.type_ = value::type::unchanged;
-    return v;
 }
 
 value_view value_view::of(const value& v) noexcept {
@@ -111,15 +53,6 @@ value value_view::to_value() const {
         case t::array: return value(array_value{std::string(s_)});
     }
     return value();
-}
-
-std::strong_ordering operator<=>(const value_view& a, const value_view& b) noexcept {
-    if (a.type_ != b.type_) {
-        return static_cast<std::uint8_t>(a.type_) <=> static_cast<std::uint8_t>(b.type_);
-    }
-    if (a.type_ == value::type::float64) return compare_doubles(a.d_, b.d_);
-    if (is_byte_string(a.type_)) return compare_bytes(a.s_, b.s_);
-    return a.i_ <=> b.i_;
 }
 
 }  // namespace laredo::targets::memory

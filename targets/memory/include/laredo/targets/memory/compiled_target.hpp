@@ -148,7 +148,8 @@ public:
         return get(std::vector<value>{value(std::forward<V>(key))...});
     }
     std::size_t count() const { return core_.count(); }
-    // Calls fn for each object in key order, under the shared lock (fn must not write here).
+    // Calls fn for each object in key order, under the shared lock: fn must not block or
+    // call into this target (see indexed_target::for_each). objects() returns a copy.
     void for_each(const std::function<void(const T&)>& fn) const {
         core_.for_each([&](const detail::erased_object& o) { fn(*static_cast<const T*>(o.get())); });
     }

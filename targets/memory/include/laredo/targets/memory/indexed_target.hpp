@@ -3,6 +3,7 @@
 #include "laredo/position.hpp"
 #include "laredo/row.hpp"
 #include "laredo/sync_target.hpp"
+#include "laredo/targets/memory/detail/rw_lock.hpp"
 #include "laredo/targets/memory/subscription.hpp"
 #include "laredo/types.hpp"
 
@@ -16,7 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
+#include <shared_mutex>  // std::shared_lock
 #include <span>
 #include <string>
 #include <string_view>
@@ -180,8 +181,9 @@ public:
     std::vector<row> lookup_index(std::string_view index, const std::vector<value>& values) const;
 
     std::size_t count() const;
-    // Calls fn for each row in key order, under the shared lock: fn must not block or
-    // write to this target (reads are fine).
+    // Calls fn for each row in key order, under the shared lock: fn must not block or call
+    // into this target (the lock prefers a waiting writer, so even a nested read could
+    // deadlock). Use rows() to work on a copy instead.
     void for_each(const std::function<void(const row&)>& fn) const;
     // All rows, in key order.
     std::vector<row> rows() const;
@@ -226,7 +228,7 @@ private:
     bool initialized_ = false;
 
     // Guards schema_, live_, shadow_ (the pointers and the contents). Only the strand writes.
-    mutable std::shared_mutex mutex_;
+    mutable detail::rw_lock mutex_;
     schema_ptr schema_;
     store_ptr live_;
     store_ptr shadow_;  // the new copy during a shadow rebuild

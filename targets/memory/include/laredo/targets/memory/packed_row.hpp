@@ -6,8 +6,10 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace laredo::targets::memory {
@@ -38,7 +40,7 @@ public:
     std::size_t column_count() const noexcept;
     // The column's value; null for a column past column_count() (a row stored before
     // columns were added to its table).
-    value_view operator[](std::size_t column) const noexcept;
+    value_view operator[](std::size_t column) const noexcept;  // inline below
     // Total size of the encoding in bytes.
     std::size_t size_bytes() const noexcept;
 
@@ -88,12 +90,78 @@ private:
     std::unique_ptr<std::byte[]> data_;
 };
 
+// --- the hot path, inline: tree comparisons read columns in place ---
+
+namespace packed_format {
+
+constexpr std::size_t header_fixed = 3;  // u16 count + u8 flags
+constexpr std::uint8_t flag_wide = 1;
+
+template <class T>
+T load(const std::byte* p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+inline value_view read_payload(value::type type, const std::byte* p, std::size_t size) noexcept {
+    using t = value::type;
+    switch (type) {
+        case t::null: return {};
+        case t::unchanged: return value_view::unchanged();
+        case t::boolean: return value_view::from_bool(*p != std::byte{0});
+        case t::date: return value_view::from_int(t::date, load<std::int32_t>(p));
+        case t::float64: return value_view::from_double(load<double>(p));
+        case t::int64:
+        case t::time:
+        case t::timestamp:
+        case t::timestamptz: return value_view::from_int(type, load<std::int64_t>(p));
+        default:
+            return value_view::from_bytes(type,
+                                          std::string_view(reinterpret_cast<const char*>(p), size));
+    }
+}
+
+}  // namespace packed_format
+
+inline value_view packed_view::operator[](std::size_t column) const noexcept {
+    using namespace packed_format;
+    if (!data_) return {};
+    const std::size_t count = load<std::uint16_t>(data_);
+    if (column >= count) return {};
+    const bool wide = (static_cast<std::uint8_t>(data_[2]) & flag_wide) != 0;
+    const std::byte* tags = data_ + header_fixed;
+    const std::byte* ends = tags + count;
+    const std::byte* payload = ends + count * (wide ? 4 : 2);
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    if (wide) {
+        begin = column == 0 ? 0 : load<std::uint32_t>(ends + (column - 1) * 4);
+        end = load<std::uint32_t>(ends + column * 4);
+    } else {
+        begin = column == 0 ? 0 : load<std::uint16_t>(ends + (column - 1) * 2);
+        end = load<std::uint16_t>(ends + column * 2);
+    }
+    return read_payload(static_cast<value::type>(tags[column]), payload + begin, end - begin);
+}
+
 // Compares the columns `columns` of two packed rows, in that order.
-std::strong_ordering compare_columns(packed_view a, packed_view b,
-                                     std::span<const std::size_t> columns) noexcept;
+inline std::strong_ordering compare_columns(packed_view a, packed_view b,
+                                            std::span<const std::size_t> columns) noexcept {
+    for (std::size_t c : columns) {
+        if (const auto o = a[c] <=> b[c]; o != 0) return o;
+    }
+    return std::strong_ordering::equal;
+}
+
 // Compares the columns `columns` of `a` with the values of `key` (key[i] against
 // a[columns[i]]). key.size() must equal columns.size().
-std::strong_ordering compare_columns(packed_view a, std::span<const value_view> key,
-                                     std::span<const std::size_t> columns) noexcept;
+inline std::strong_ordering compare_columns(packed_view a, std::span<const value_view> key,
+                                            std::span<const std::size_t> columns) noexcept {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        if (const auto o = a[columns[i]] <=> key[i]; o != 0) return o;
+    }
+    return std::strong_ordering::equal;
+}
 
 }  // namespace laredo::targets::memory

@@ -2,6 +2,7 @@
 
 #include "laredo/value.hpp"
 
+#include <cmath>
 #include <compare>
 #include <cstdint>
 #include <string_view>
@@ -24,11 +25,32 @@ public:
     // Borrows `v` (its text, for text-like alternatives).
     static value_view of(const value& v) noexcept;
 
-    static value_view from_int(value::type t, std::int64_t i) noexcept;
-    static value_view from_double(double d) noexcept;
-    static value_view from_bytes(value::type t, std::string_view s) noexcept;
-    static value_view from_bool(bool b) noexcept;
-    static value_view unchanged() noexcept;
+    static value_view from_int(value::type t, std::int64_t i) noexcept {
+        value_view v;
+        v.type_ = t;
+        v.i_ = i;
+        return v;
+    }
+    static value_view from_double(double d) noexcept {
+        value_view v;
+        v.type_ = value::type::float64;
+        v.d_ = d;
+        return v;
+    }
+    static value_view from_bytes(value::type t, std::string_view s) noexcept {
+        value_view v;
+        v.type_ = t;
+        v.s_ = s;
+        return v;
+    }
+    static value_view from_bool(bool b) noexcept {
+        return from_int(value::type::boolean, b ? 1 : 0);
+    }
+    static value_view unchanged() noexcept {
+        value_view v;
+        v.type_ = value::type::unchanged;
+        return v;
+    }
 
     value::type type() const noexcept { return type_; }
     bool is_null() const noexcept { return type_ == value::type::null; }
@@ -43,12 +65,46 @@ public:
     // An owning copy.
     value to_value() const;
 
-    friend std::strong_ordering operator<=>(const value_view& a, const value_view& b) noexcept;
+    // Inline: key comparisons in the stores' trees are the hot path.
+    friend std::strong_ordering operator<=>(const value_view& a, const value_view& b) noexcept {
+        if (a.type_ != b.type_) {
+            return static_cast<std::uint8_t>(a.type_) <=> static_cast<std::uint8_t>(b.type_);
+        }
+        switch (a.type_) {
+            case value::type::float64: return compare_doubles(a.d_, b.d_);
+            case value::type::text:
+            case value::type::numeric:
+            case value::type::bytes:
+            case value::type::interval:
+            case value::type::json:
+            case value::type::array: return compare_bytes(a.s_, b.s_);
+            default: return a.i_ <=> b.i_;
+        }
+    }
     friend bool operator==(const value_view& a, const value_view& b) noexcept {
         return (a <=> b) == 0;
     }
 
 private:
+    // Like laredo::value: NaN equals NaN and sorts above everything; -0.0 equals 0.0.
+    static std::strong_ordering compare_doubles(double a, double b) noexcept {
+        const bool an = std::isnan(a), bn = std::isnan(b);
+        if (an || bn) {
+            if (an && bn) return std::strong_ordering::equal;
+            return an ? std::strong_ordering::greater : std::strong_ordering::less;
+        }
+        if (a < b) return std::strong_ordering::less;
+        if (a > b) return std::strong_ordering::greater;
+        return std::strong_ordering::equal;
+    }
+    // As std::string compares: unsigned bytes.
+    static std::strong_ordering compare_bytes(std::string_view a, std::string_view b) noexcept {
+        const int c = a.compare(b);
+        if (c < 0) return std::strong_ordering::less;
+        if (c > 0) return std::strong_ordering::greater;
+        return std::strong_ordering::equal;
+    }
+
     value::type type_ = value::type::null;
     std::int64_t i_ = 0;
     double d_ = 0;

@@ -7,6 +7,7 @@
 #include "laredo/row.hpp"
 #include "laredo/sync_target.hpp"
 #include "laredo/table_identifier.hpp"
+#include "laredo/targets/memory/detail/rw_lock.hpp"
 #include "laredo/targets/memory/subscription.hpp"
 
 #include <atomic>
@@ -15,7 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
+#include <shared_mutex>  // std::shared_lock
 #include <span>
 #include <string>
 #include <vector>
@@ -93,7 +94,7 @@ private:
     std::vector<std::size_t> key_columns_;
     bool separate_keys_ = false;  // key fields differ from the identity columns
 
-    mutable std::shared_mutex mutex_;
+    mutable rw_lock mutex_;
     schema_ptr schema_;
     schema_ptr accepted_schema_;
     std::unique_ptr<state> live_;
