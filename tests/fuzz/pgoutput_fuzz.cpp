@@ -97,7 +97,7 @@ void fuzz_stream(std::uint8_t mode, std::string_view data) {
                 continue;
             }
             const std::size_t before = events.size();
-            const auto step = decoder.feed(std::get<pg::xlog_data>(message).payload, now, events);
+            const auto step = decoder.feed(std::get<pg::xlog_data>(message), now, events);
             for (std::size_t i = before; i < events.size(); ++i) {
                 check(pg::compare_positions(events[i].pos, last) > 0);
                 last = events[i].pos;

@@ -355,3 +355,17 @@ TEST(change_decoder, a_new_session_replays_an_interrupted_transaction) {
     EXPECT_EQ(again[1].pos, out[1].pos);
     EXPECT_EQ(again[0].new_values, out[0].new_values);
 }
+
+TEST(change_decoder, errors_of_an_xlog_data_name_its_wal_location) {
+    value_converter types;
+    change_decoder d(types);
+    std::vector<change_event> out;
+    const std::string payload = message_builder('Z').u32(1).bytes();
+    const xlog_data x{0x16B3748, 0x16B3750, 0, payload};
+    expect_error([&] { (void)d.feed(x, now, out); }, errc::corrupt_data,
+                 "pgoutput message in XLogData (wal_start 0/016B3748, wal_end 0/016B3750)",
+                 "unknown pgoutput message tag 'Z'");
+    const std::string begin = message_builder('B').u64(0x100).u64(0).u32(5).bytes();
+    EXPECT_EQ(d.feed(xlog_data{0x100, 0x100, 0, begin}, now, out).what,
+              change_decoder::step::kind::begin);
+}

@@ -1,7 +1,9 @@
 #include "laredo/sources/postgres/pgoutput_changes.hpp"
 
+#include "error_text.hpp"
+
 #include "laredo/error.hpp"
-#include "laredo/sources/postgres/replication_framing.hpp"
+#include "laredo/sources/postgres/lsn.hpp"
 
 #include <fmt/format.h>
 
@@ -150,6 +152,18 @@ change_decoder::step change_decoder::feed(std::string_view payload,
             s.message = std::get<logical_message>(message);
             return s;
         }
+    }
+}
+
+change_decoder::step change_decoder::feed(const xlog_data& message,
+                                          std::chrono::system_clock::time_point now,
+                                          std::vector<change_event>& out) {
+    try {
+        return feed(message.payload, now, out);
+    } catch (const error& e) {
+        detail::rethrow_with_context(
+            e, fmt::format("pgoutput message in XLogData (wal_start {}, wal_end {})",
+                           format_lsn(message.wal_start), format_lsn(message.wal_end)));
     }
 }
 

@@ -14,6 +14,7 @@
 #include "laredo/sources/postgres/pgoutput.hpp"
 #include "laredo/sources/postgres/pgoutput_relations.hpp"
 #include "laredo/sources/postgres/pgoutput_transactions.hpp"
+#include "laredo/sources/postgres/replication_framing.hpp"
 #include "laredo/sources/postgres/value_converter.hpp"
 
 #include "laredo/change_event.hpp"
@@ -68,6 +69,12 @@ class change_decoder {
     // convert; unsupported for binary values. After an error the session is not usable:
     // reconnect and reset_session().
     step feed(std::string_view payload, std::chrono::system_clock::time_point now,
+              std::vector<change_event>& out);
+
+    // The same for the payload of an XLogData message, with errors prefixed by its WAL
+    // location ("pgoutput message in XLogData (wal_start 0/01568A48, wal_end ...): ..."), so a
+    // protocol error in a log names where the stream broke.
+    step feed(const xlog_data& message, std::chrono::system_clock::time_point now,
               std::vector<change_event>& out);
 
     // A keepalive's WAL end as a heartbeat position (transaction_tracker::heartbeat).
