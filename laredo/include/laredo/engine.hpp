@@ -65,6 +65,7 @@ struct pipeline_info {
     std::size_t buffer_capacity = 0;
     bool stale = false;               // dropped changes; needs a reload to catch up
     std::optional<position> applied_position;
+    std::string last_error;           // why the pipeline went to ERROR, empty otherwise
 };
 
 // What the engine reports about one source.

@@ -69,8 +69,9 @@ public:
                                                      const change_event& change) = 0;
 
     // Durability. When is_durable() is true, everything applied so far is durable and the
-    // engine confirms the applied position. Targets that are durable only later (an HTTP
-    // batch not yet answered) return false and report confirmed_position() instead.
+    // engine confirms the position the pipeline reached (the last change, or a heartbeat
+    // after it). Targets that are durable only later (an HTTP batch not yet answered) return
+    // false and report confirmed_position() instead.
     virtual bool is_durable() const { return true; }
     virtual std::optional<position> confirmed_position() const { return std::nullopt; }
 

@@ -320,7 +320,7 @@ std::vector<pipeline_info> engine::pipelines() const {
     for (const auto& p : impl_->pipelines()) {
         out.push_back({p->id(), p->source_id(), p->table(), p->target()->type_name(), p->state(),
                        p->buffer_depth(), p->options().buffer_size, p->stale(),
-                       p->applied_position()});
+                       p->applied_position(), p->last_error()});
     }
     return out;
 }

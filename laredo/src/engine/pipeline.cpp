@@ -71,6 +71,11 @@ std::optional<position> pipeline::applied_position() const {
     return applied_;
 }
 
+std::string pipeline::last_error() const {
+    std::lock_guard lock(applied_mutex_);
+    return last_error_;
+}
+
 void pipeline::set_applied(const position& p) {
     std::lock_guard lock(applied_mutex_);
     applied_ = p;
@@ -98,14 +103,21 @@ void pipeline::leave_ack() {
 }
 
 void pipeline::confirm_applied(const position& pos) {
-    if (auto confirmed = target_->confirmed_position()) {
-        hooks_.confirm(index_, *confirmed);
-    } else if (target_->is_durable()) {
+    // A durable target holds everything handed to it: the pipeline has reached `pos` (for a
+    // heartbeat, further than the target's own last change). Otherwise only what the target
+    // itself reports as confirmed counts.
+    if (target_->is_durable()) {
         hooks_.confirm(index_, pos);
+    } else if (auto confirmed = target_->confirmed_position()) {
+        hooks_.confirm(index_, *confirmed);
     }
 }
 
 void pipeline::failed(error_policy policy, const std::string& why) {
+    {
+        std::lock_guard lock(applied_mutex_);
+        last_error_ = why;
+    }
     set_state(pipeline_state::error);
     leave_ack();
     // Nothing more will be applied: drop what is buffered so producers never wait on us.
@@ -281,6 +293,10 @@ awaitable<void> pipeline::fail(std::string why) {
         [](std::shared_ptr<pipeline> p, std::string reason) -> awaitable<void> {
             if (p->out_of_service()) co_return;
             p->baseline_failure_ = reason;
+            {
+                std::lock_guard lock(p->applied_mutex_);
+                p->last_error_ = reason;
+            }
             p->set_state(pipeline_state::error);
             p->leave_ack();
             p->changes_.clear();

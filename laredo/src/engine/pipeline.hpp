@@ -81,6 +81,7 @@ public:
     bool stale() const noexcept { return stale_.load(); }
     std::size_t buffer_depth() const noexcept { return depth_.load(); }
     std::optional<position> applied_position() const;
+    std::string last_error() const;
 
     // --- Called from the source runner's executor; each hops onto the strand. ---
 
@@ -179,6 +180,7 @@ private:
     std::atomic<std::size_t> depth_{0};
     mutable std::mutex applied_mutex_;
     std::optional<position> applied_;
+    std::string last_error_;
 };
 
 }  // namespace laredo::detail
