@@ -219,13 +219,15 @@ TEST(pg_connect, pgpassfile_environment_variable_is_honoured) {
         "passfile_env", "*:" + std::to_string(cluster.port()) + ":*:laredo_pw:" +
                             std::string(pg_cluster::password));
     ::setenv("PGPASSFILE", passfile.c_str(), 1);
+    struct unset_on_exit {
+        ~unset_on_exit() { ::unsetenv("PGPASSFILE"); }
+    } unset;
     run_pg([](asio::io_context& ctx) -> asio::awaitable<void> {
         connection c(ctx.get_executor());
         co_await c.connect(password_role_params());
         const auto r = co_await c.query("SELECT current_user");
         EXPECT_EQ(r.value(0, 0), "laredo_pw");
     });
-    ::unsetenv("PGPASSFILE");
 }
 
 TEST(pg_connect, refused_connection_is_retryable) {

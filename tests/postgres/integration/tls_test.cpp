@@ -86,8 +86,9 @@ TEST(pg_tls, cert_role_without_a_certificate_is_refused) {
     });
 }
 
-// Values from 8 KiB to ~160 KiB, so messages end at every offset inside TLS records: decrypted
-// bytes left inside OpenSSL must be read before waiting on the socket again.
+// Values from 8 KiB to ~160 KiB, so messages end at many offsets inside TLS records and span
+// several of them. (A PostgreSQL 15 server writes records of at most 8 KiB, which libpq always
+// reads whole; the SSL_pending drain in the client is for servers that write 16 KiB records.)
 TEST(pg_tls, copy_over_tls_delivers_values_larger_than_16_kib) {
     shared_pg_cluster().exec(
         "DROP TABLE IF EXISTS tls_big; "

@@ -68,7 +68,10 @@ struct connection::impl {
     // Waits for the socket; throws operation_aborted when cancelled or closed meanwhile.
     boost::asio::awaitable<void> wait(boost::asio::posix::descriptor_base::wait_type what);
     // PQconsumeInput, then again while OpenSSL holds decrypted bytes: those do not make
-    // the socket readable, so waiting on it with data pending could stall for good.
+    // the socket readable, so waiting on it with data pending could stall for good. libpq
+    // reads with at least 8 KiB free, which takes a PostgreSQL 15 server's records whole (it
+    // writes at most 8 KiB at a time); servers and poolers that write full 16 KiB records
+    // can leave the rest of one inside OpenSSL (the ruby-pg #588 hang).
     bool consume_input() noexcept;
     // PQflush until everything is on the socket, reading input meanwhile (the server may be
     // blocked writing to us; libpq asks for both directions).

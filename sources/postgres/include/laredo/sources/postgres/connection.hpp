@@ -135,7 +135,8 @@ public:
     // Runs a `COPY ... TO STDOUT` statement and streams its data to `handler` in chunks of at
     // most `max_chunk_bytes` (or one message, if a single message is larger): whatever has
     // arrived is handed over before waiting for the socket again, so memory stays bounded
-    // whatever the table size. Returns the row count the server reports.
+    // whatever the table size. Returns the row count the server reports. `copy_sql` must stay
+    // valid until completion.
     // Errors: pg_error (e.g. 42P01 for an unknown table, before any chunk); an exception
     // thrown by the handler ends the COPY and is rethrown (the connection is then closed, as
     // the server is still sending).
