@@ -1,8 +1,9 @@
 // The compiled memory target: rows compiled into domain objects kept by key.
+#include "laredo/targets/memory/compiled_target.hpp"
+
 #include "memory_test_support.hpp"
 
 #include "laredo/error.hpp"
-#include "laredo/targets/memory/compiled_target.hpp"
 
 #include <gtest/gtest.h>
 
@@ -224,4 +225,26 @@ TEST(compiled_target, open_transactions_stay_invisible_until_their_commit) {
     EXPECT_EQ(t.count(), 2u);
     EXPECT_TRUE(t.is_durable());
     EXPECT_EQ(t.confirmed_position(), position::from_sequence(3));
+}
+
+TEST(compiled_target, listeners_see_old_and_new_objects) {
+    compiled_target<card> t(card_options());
+    init(t);
+    std::vector<std::string> seen;
+    auto sub = t.listen([&](const card* o, const card* n) {
+        seen.push_back((o ? o->label : "-") + ">" + (n ? n->label : "-"));
+    });
+    baseline(t, {user(1, "ann", "", "red")});
+    apply(t, {update_of(user(1, "anna", "", "red")), delete_of(user_key(1)),
+              insert_of(user(2, "bob")), truncate_of()});
+    sub.unsubscribe();
+    apply(t, {insert_of(user(3, "cat"))});
+    EXPECT_EQ(seen, (std::vector<std::string>{"->ann/red", "ann/red>anna/red", "anna/red>-",
+                                              "->bob/", "->-"}));
+}
+
+TEST(compiled_target, get_with_the_wrong_number_of_key_values_is_an_error) {
+    compiled_target<card> t(card_options());
+    init(t);
+    EXPECT_THROW((void)t.get(1, 2), error);
 }

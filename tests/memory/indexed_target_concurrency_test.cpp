@@ -1,8 +1,9 @@
 // Listeners and concurrent readers of the indexed memory target.
+#include "laredo/targets/memory/indexed_target.hpp"
+
 #include "memory_test_support.hpp"
 
 #include "laredo/error.hpp"
-#include "laredo/targets/memory/indexed_target.hpp"
 
 #include <gtest/gtest.h>
 

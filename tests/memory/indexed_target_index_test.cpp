@@ -1,8 +1,9 @@
 // Secondary indexes and lookup fields of the indexed memory target.
+#include "laredo/targets/memory/indexed_target.hpp"
+
 #include "memory_test_support.hpp"
 
 #include "laredo/error.hpp"
-#include "laredo/targets/memory/indexed_target.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,10 @@
 // Whole-table operations of the indexed memory target: rebuilds, snapshots, positions,
 // schema changes, reuse by a new engine.
+#include "laredo/targets/memory/indexed_target.hpp"
+
 #include "memory_test_support.hpp"
 
 #include "laredo/error.hpp"
-#include "laredo/targets/memory/indexed_target.hpp"
 
 #include <gtest/gtest.h>
 

@@ -77,12 +77,14 @@ struct indexed_target_options {
 //    change sends them;
 //  - a delete of a missing key does nothing; truncate empties the table.
 //  Secondary index entries of a replaced or removed row are always removed (the exact entry
-//  of that row) before the new row's are added: no stale entry survives.
+//  of that row, never another row's) before the new row's are added, or repointed to the new
+//  row when it keeps the same index values: no stale entry survives.
 //  A change that fails (a unique-index conflict, a row of another schema) leaves the
 //  changes before it applied; the change itself is not.
 //
 // Reads return decoded copies and take a shared lock; the writer takes the lock per group
-// of whole transactions (see max_atomic_transaction_rows).
+// of whole transactions (see max_atomic_transaction_rows). The lock prefers a waiting
+// writer, so busy readers cannot stall replication (see detail/rw_lock.hpp).
 //
 // Listeners are called on the writer's thread (the pipeline's strand) after each batch of
 // changes is applied and visible, outside the lock, in order, with the old and the new
