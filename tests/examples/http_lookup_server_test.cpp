@@ -7,12 +7,16 @@
 #include "laredo/targets/memory/indexed_target.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
 #include <gtest/gtest.h>
+
+#include <array>
 
 namespace {
 
@@ -70,6 +74,20 @@ awaitable<client> connect(std::uint16_t port) {
     co_return client(std::move(socket));
 }
 
+// Sends raw bytes and reads until the server closes; true when it closed without answering.
+awaitable<bool> closed_without_reply(std::uint16_t port, std::string bytes) {
+    tcp::socket socket(co_await asio::this_coro::executor);
+    const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
+    co_await socket.async_connect(ep, use_awaitable);
+    // The server may reset the connection before it has read everything: not a failure here.
+    boost::system::error_code ec;
+    co_await asio::async_write(socket, asio::buffer(bytes), asio::redirect_error(use_awaitable, ec));
+    std::array<char, 512> buf{};
+    const auto n = co_await socket.async_read_some(asio::buffer(buf),
+                                                   asio::redirect_error(use_awaitable, ec));
+    co_return n == 0 && (ec == asio::error::eof || ec == asio::error::connection_reset);
+}
+
 std::string error_code_of(const http_reply& r) {
     return json::value_to<std::string>(r.body.at("error").at("code"));
 }
@@ -96,11 +114,14 @@ TEST(http_lookup_server, serves_lookups_from_the_indexed_target_over_http) {
         examples::lookup_server server(ctx.get_executor(), eng);
         server.start();
         EXPECT_NE(server.local_port(), 0);
+        auto c = co_await connect(server.local_port());
+        auto r = co_await c.get("/health/ready");
+        EXPECT_EQ(r.status, 503u);  // the engine has not started yet
+
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
 
-        auto c = co_await connect(server.local_port());
-        auto r = co_await c.get("/health/ready");
+        r = co_await c.get("/health/ready");
         EXPECT_EQ(r.status, 200u);
         EXPECT_EQ(r.body.at("ready"), json::value(true));
 
@@ -174,7 +195,20 @@ TEST(http_lookup_server, serves_lookups_from_the_indexed_target_over_http) {
             EXPECT_EQ(r.body.at("name"), json::value("Cid"));
         }
 
+        // A malformed request, and a header beyond the parser's limit, close the connection.
+        EXPECT_TRUE(co_await closed_without_reply(server.local_port(), "NOT HTTP AT ALL\r\n\r\n"));
+        const std::string huge = "GET / HTTP/1.1\r\nX-Big: " + std::string(64 * 1024, 'a');
+        EXPECT_TRUE(co_await closed_without_reply(server.local_port(), huge));
+
+        // stop() closes the open keep-alive connection: the next request fails.
         server.stop();
+        bool failed = false;
+        try {
+            co_await c.get("/health/ready");
+        } catch (const boost::system::system_error&) {
+            failed = true;
+        }
+        EXPECT_TRUE(failed);
         co_await eng.async_stop(use_awaitable);
     });
 }
