@@ -121,13 +121,18 @@ void pipeline::failed(error_policy policy, const std::string& why) {
     set_state(pipeline_state::error);
     leave_ack();
     // Nothing more will be applied: drop what is buffered so producers never wait on us.
+    drop_buffered();
+    hooks_.failed(index_, policy, why);
+}
+
+void pipeline::drop_buffered() {
     changes_.clear();
     baseline_.clear();
     queued_events_ = queued_bytes_ = queued_baseline_rows_ = 0;
     report_depth();
+    work_.notify_all();
     space_.notify_all();
     idle_.notify_all();
-    hooks_.failed(index_, policy, why);
 }
 
 void pipeline::report_depth() {
@@ -299,12 +304,7 @@ awaitable<void> pipeline::fail(std::string why) {
             }
             p->set_state(pipeline_state::error);
             p->leave_ack();
-            p->changes_.clear();
-            p->baseline_.clear();
-            p->queued_events_ = p->queued_bytes_ = p->queued_baseline_rows_ = 0;
-            p->report_depth();
-            p->space_.notify_all();
-            p->idle_.notify_all();
+            p->drop_buffered();
             co_return;
         }(self, std::move(why)),
         use_awaitable);
@@ -357,12 +357,7 @@ void pipeline::abort() {
     auto self = shared_from_this();
     asio::post(strand_, [self] {
         self->closed_ = true;
-        self->changes_.clear();
-        self->baseline_.clear();
-        self->queued_events_ = self->queued_bytes_ = self->queued_baseline_rows_ = 0;
-        self->work_.notify_all();
-        self->space_.notify_all();
-        self->idle_.notify_all();
+        self->drop_buffered();
     });
 }
 

@@ -132,6 +132,8 @@ private:
     void set_state(pipeline_state s);
     void set_applied(const position& p);
     void leave_ack();
+    // Drops everything buffered and wakes every waiter (nothing more will be applied).
+    void drop_buffered();
     // Confirms `pos` for the ACK when the target says it is durable there.
     void confirm_applied(const position& pos);
     void failed(error_policy policy, const std::string& why);
