@@ -1,9 +1,11 @@
 #pragma once
 
+#include "laredo/dead_letter_store.hpp"
 #include "laredo/error.hpp"
 #include "laredo/observer.hpp"
 #include "laredo/pipeline_options.hpp"
 #include "laredo/position.hpp"
+#include "laredo/snapshot_store.hpp"
 #include "laredo/sync_source.hpp"
 #include "laredo/sync_target.hpp"
 #include "laredo/table_identifier.hpp"
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +44,28 @@ struct engine_options {
     std::chrono::milliseconds source_retry_max_backoff{30'000};
 
     std::shared_ptr<engine_observer> observer;
+
+    // Where pipelines put a change that still fails after its retries, before their error
+    // policy applies. Null: failed changes are only reported.
+    std::shared_ptr<dead_letter_store> dead_letters;
+
+    // Snapshots of the targets' tables, each with the position it is consistent with.
+    // With a store, at start the newest snapshot restores the targets of every source that
+    // can stream from its position (restore_from_snapshot), instead of a baseline; otherwise
+    // (no position for the source, a table missing, changed columns, a corrupt file) the
+    // source baselines and the observer says why. Snapshots are taken on demand
+    // (async_create_snapshot), every snapshot_interval (0 = never) and at a graceful stop
+    // (snapshot_on_shutdown); after each, only the snapshot_retention newest are kept
+    // (0 = all). While snapshots restore a source's targets, its ACK never passes the newest
+    // snapshot's position for it, so a restart can always stream from there.
+    std::shared_ptr<snapshot_store> snapshots;
+    std::chrono::milliseconds snapshot_interval{0};
+    std::size_t snapshot_retention = 0;
+    bool snapshot_on_shutdown = false;
+    bool restore_from_snapshot = true;
+    // Where the store's blocking file I/O runs (e.g. a thread_pool's executor); empty: the
+    // engine's executor.
+    boost::asio::any_io_executor snapshot_executor;
 };
 
 // A configuration the engine cannot run. what() lists every problem, one per line;
@@ -144,6 +169,37 @@ public:
             reload_initiation{impl_, std::move(source_id), std::move(table)}, token);
     }
 
+    // Takes a snapshot of every STREAMING or PAUSED pipeline's target now (each table is
+    // exported on its pipeline's strand, between batches, with the position it is consistent
+    // with) and saves it; then prunes to snapshot_retention. Completes with its descriptor.
+    // Fails with errc::unsupported without a store, errc::not_started / errc::stopped.
+    template <class Token = boost::asio::deferred_t>
+    auto async_create_snapshot(std::map<std::string, std::string> labels = {},
+                               Token&& token = {}) {
+        return boost::asio::async_initiate<Token,
+                                           void(std::exception_ptr, snapshot_descriptor)>(
+            snapshot_initiation{impl_, std::move(labels)}, token);
+    }
+
+    // Applies a pipeline's dead letters to its target in order, removing each one applied;
+    // stops at the first that fails (and fails, naming how many were applied). Completes
+    // with the number applied. Fails with errc::unknown_table for an unknown pipeline id,
+    // errc::unsupported without a dead-letter store.
+    template <class Token = boost::asio::deferred_t>
+    auto async_replay_dead_letters(std::string pipeline_id, Token&& token = {}) {
+        return boost::asio::async_initiate<Token, void(std::exception_ptr, std::size_t)>(
+            replay_initiation{impl_, std::move(pipeline_id)}, token);
+    }
+
+    // The configured stores' contents (blocking file reads; not on a hot path). Throw
+    // errc::unsupported when the store is not configured, and what the store throws.
+    std::vector<snapshot_descriptor> list_snapshots() const;
+    snapshot_descriptor describe_snapshot(const std::string& id) const;
+    void delete_snapshot(const std::string& id);
+    std::vector<dead_letter> dead_letters(const std::string& pipeline_id,
+                                          std::size_t limit = 0) const;
+    std::size_t purge_dead_letters(const std::string& pipeline_id);
+
     // Blocking wait for readiness, for threads that do not run the io_context (never call it
     // from one that does). Returns false on timeout; a zero timeout only checks.
     bool await_ready(std::chrono::milliseconds timeout) const;
@@ -209,6 +265,30 @@ private:
         }
     };
 
+    using snapshot_handler =
+        boost::asio::any_completion_handler<void(std::exception_ptr, snapshot_descriptor)>;
+    using count_handler = boost::asio::any_completion_handler<void(std::exception_ptr, std::size_t)>;
+    struct snapshot_initiation {
+        std::shared_ptr<detail::engine_impl> impl;
+        std::map<std::string, std::string> labels;
+        template <class Handler>
+        void operator()(Handler&& h) const {
+            create_snapshot_impl(impl, labels, snapshot_handler(std::forward<Handler>(h)));
+        }
+    };
+    struct replay_initiation {
+        std::shared_ptr<detail::engine_impl> impl;
+        std::string pipeline_id;
+        template <class Handler>
+        void operator()(Handler&& h) const {
+            replay_impl(impl, pipeline_id, count_handler(std::forward<Handler>(h)));
+        }
+    };
+    static void create_snapshot_impl(const std::shared_ptr<detail::engine_impl>&,
+                                     const std::map<std::string, std::string>&, snapshot_handler);
+    static void replay_impl(const std::shared_ptr<detail::engine_impl>&, const std::string&,
+                            count_handler);
+
     static void start_impl(const std::shared_ptr<detail::engine_impl>&, completion_handler);
     static void stop_impl(const std::shared_ptr<detail::engine_impl>&, completion_handler);
     static void await_ready_impl(const std::shared_ptr<detail::engine_impl>&, completion_handler);
@@ -238,7 +318,8 @@ public:
 
     // Throws config_error naming every problem: no sources, an empty id, a null source or
     // target, a pipeline on an unknown source, an empty table name, duplicate pipeline ids,
-    // buffer_size 0, negative retries, no pipelines.
+    // buffer_size 0, negative retries, no pipelines, TTL scanning or interval validation on a
+    // target that keeps no rows, negative intervals.
     engine build(boost::asio::any_io_executor executor) const;
 
 private:

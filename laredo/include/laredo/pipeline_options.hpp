@@ -20,6 +20,16 @@ using row_filter = std::function<bool(const table_identifier&, const row&)>;
 // run in order. A transform must keep the key columns (the target finds rows by them).
 using row_transform = std::function<std::optional<row>(const table_identifier&, row)>;
 
+// When a row expires, or nullopt for never. Evaluated on the row as the target stores it
+// (after transforms).
+using row_expiry = std::function<std::optional<std::chrono::system_clock::time_point>(const row&)>;
+
+// What a validation mismatch does.
+enum class validation_action : std::uint8_t {
+    warn,        // report it (observer) and go on
+    rebaseline,  // report it and reload the table
+};
+
 // How one pipeline (source table -> filters/transforms -> target) runs. Defaults follow the
 // Go original.
 struct pipeline_options {
@@ -39,6 +49,21 @@ struct pipeline_options {
     std::chrono::milliseconds retry_initial_backoff{100};
     std::chrono::milliseconds retry_max_backoff{5000};
 
+    // Time to live. A row expires at the time ttl_function returns, or else at the value of
+    // column ttl_field (a timestamp/timestamptz value, or RFC 3339 text; anything else never
+    // expires). Expired rows are skipped at baseline and insert; an update that expires a row
+    // deletes it. With ttl_scan_interval > 0, a scanner removes stored rows as they expire
+    // (the target must keep rows) and reports each to the observer.
+    std::string ttl_field;
+    row_expiry ttl_function;
+    std::chrono::milliseconds ttl_scan_interval{0};
+
+    // Validation compares the rows the pipeline expects (what the source sent through the
+    // filters) with the target's row_count(): after each baseline when the target can count,
+    // and every validation_interval (0 = off; needs a target that keeps rows).
+    std::chrono::milliseconds validation_interval{0};
+    validation_action on_validation_mismatch = validation_action::warn;
+
     // Overrides the generated id "source:schema.table:target_type".
     std::string id;
 };
@@ -52,6 +77,9 @@ row_filter field_prefix(std::string column, std::string prefix);
 // The column is text matching the ECMAScript regular expression (whole-value search).
 row_filter field_regex(std::string column, const std::string& pattern);
 }  // namespace filters
+
+std::string_view to_string(validation_action a) noexcept;
+validation_action parse_validation_action(std::string_view text);
 
 namespace transforms {
 row_transform drop_fields(std::vector<std::string> columns);

@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -99,6 +100,14 @@ public:
     // find() means anything.
     virtual bool keeps_rows() const { return false; }
     virtual std::optional<row> find(const row& identity) const;
+
+    // Targets that keep rows: how many rows the table holds (validation compares it with
+    // what the source sent through the pipeline's filters), and a visit of every stored row
+    // (the TTL scanner). Called on the pipeline's strand; for_each_row's callback must not
+    // call into the target. Defaults: nullopt, and errc::unsupported.
+    virtual std::optional<std::uint64_t> row_count(const table_identifier& table) const;
+    virtual void for_each_row(const table_identifier& table,
+                              const std::function<void(const row&)>& fn) const;
 
     // Snapshots.
     virtual boost::asio::awaitable<std::vector<row>> export_snapshot(const table_identifier& table);

@@ -36,6 +36,12 @@ void ack_coordinator::set_member(std::size_t pipeline, bool member) {
     advance();
 }
 
+void ack_coordinator::set_cap(const position& cap) {
+    if (cap.empty() || !ahead(cap, cap_)) return;
+    cap_ = cap;
+    advance();
+}
+
 void ack_coordinator::advance() {
     std::optional<position> low;
     bool any = false;
@@ -46,6 +52,7 @@ void ack_coordinator::advance() {
         if (!low || source_.compare_positions(*confirmed_[i], *low) < 0) low = confirmed_[i];
     }
     if (!any) return;
+    if (cap_ && source_.compare_positions(*low, *cap_) > 0) low = cap_;
     if (ahead(*low, wanted_) && ahead(*low, last_acked())) {
         wanted_ = low;
         wake_.notify_all();

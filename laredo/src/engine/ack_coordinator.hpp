@@ -29,6 +29,10 @@ public:
 
     void confirm(std::size_t pipeline, const position& pos);
     void set_member(std::size_t pipeline, bool member);
+    // Never ACK past `cap`: the newest snapshot's position for the source, when its targets
+    // restore from snapshots (a restart must still be able to stream from there). Moves
+    // forward only.
+    void set_cap(const position& cap);
 
     // The ack loop; returns after stop().
     boost::asio::awaitable<void> run();
@@ -49,6 +53,7 @@ private:
     std::vector<std::optional<position>> confirmed_;
     std::vector<bool> member_;
     std::optional<position> wanted_;  // what should be acked next
+    std::optional<position> cap_;
     bool stopped_ = false;
     bool failing_ = false;
     async_signal wake_;

@@ -55,6 +55,16 @@ awaitable<void> sync_target::commit_rebuild(const table_identifier&) { co_return
 
 std::optional<row> sync_target::find(const row&) const { return std::nullopt; }
 
+std::optional<std::uint64_t> sync_target::row_count(const table_identifier&) const {
+    return std::nullopt;
+}
+
+void sync_target::for_each_row(const table_identifier& table,
+                               const std::function<void(const row&)>&) const {
+    throw error(errc::unsupported, fmt::format("target {} cannot enumerate the rows of {}",
+                                               type_name(), table.to_string()));
+}
+
 awaitable<std::vector<row>> sync_target::export_snapshot(const table_identifier& table) {
     throw error(errc::unsupported,
                 fmt::format("target {} cannot export a snapshot of {}", type_name(),

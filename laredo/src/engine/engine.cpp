@@ -35,7 +35,8 @@ namespace detail {
 engine_impl::engine_impl(asio::any_io_executor executor, engine_options options)
     : executor_(std::move(executor)),
       control_(asio::make_strand(executor_)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      snapshot_done_(control_) {}
 
 void engine_impl::add_source(std::string id, std::shared_ptr<sync_source> source,
                              std::size_t pipelines) {
@@ -70,11 +71,14 @@ void engine_impl::add_pipeline(std::size_t source_index, std::string id, table_i
         [runner](std::size_t i, error_policy policy, const std::string& why) {
             if (auto r = runner.lock()) r->post_failure(i, policy, why);
         },
+        [runner](std::size_t i, const std::string& why) {
+            if (auto r = runner.lock()) r->post_reload_request(i, why);
+        },
     };
     auto p = std::make_shared<pipeline>(local, std::move(id), slot.id, std::move(table),
                                         std::move(target), std::move(options), executor_,
                                         slot.source.get(), options_.observer.get(),
-                                        std::move(hooks));
+                                        options_.dead_letters.get(), std::move(hooks));
     slot.runner->attach(p);
     pipelines_.push_back(std::move(p));
     reached_.push_back(false);
@@ -102,8 +106,12 @@ awaitable<void> engine_impl::start() {
         if (expected == status::running) throw error(errc::already_started, "engine already started");
         throw error(errc::stopped, "engine stopped");
     }
+    if (options_.snapshots && options_.restore_from_snapshot) co_await load_restore_snapshot();
     for (auto& s : sources_) s.runner->start();
-    co_return;
+    if (options_.snapshots && options_.snapshot_interval.count() > 0) {
+        snapshot_timer_ = std::make_unique<asio::steady_timer>(control_);
+        asio::co_spawn(control_, snapshot_loop(), asio::detached);
+    }
 }
 
 awaitable<void> engine_impl::stop() {
@@ -113,48 +121,29 @@ awaitable<void> engine_impl::stop() {
         if (expected == status::created) throw error(errc::not_started, "engine not started");
         throw error(errc::stopped, "engine stopped");
     }
-    struct progress {
-        std::size_t remaining;
-        bool timed_out = false;
-        async_signal changed;
-        progress(std::size_t n, const asio::any_io_executor& ex) : remaining(n), changed(ex) {}
-    };
-    auto state = std::make_shared<progress>(sources_.size(), control_);
-    for (auto& s : sources_) {
-        asio::co_spawn(s.source->get_executor(), s.runner->stop(),
-                       [state, control = control_](std::exception_ptr) {
-                           asio::post(control, [state] {
-                               --state->remaining;
-                               state->changed.notify_all();
-                           });
-                       });
+    if (snapshot_timer_) snapshot_timer_->cancel();
+    const auto deadline =
+        options_.shutdown_timeout.count() > 0
+            ? std::chrono::steady_clock::now() + options_.shutdown_timeout
+            : std::chrono::steady_clock::time_point::max();
+    // Stop reading and drain; take the shutdown snapshot; then the final ACKs and close.
+    bool in_time = co_await on_every_runner(&source_runner::stop_reading, deadline);
+    if (in_time && options_.snapshots && options_.snapshot_on_shutdown) {
+        std::map<std::string, std::string> labels{{"trigger", "shutdown"}};
+        try {
+            co_await create_snapshot(std::move(labels));
+        } catch (...) {
+            // The observer heard why (on_snapshot_failed); the stop goes on.
+        }
     }
-    auto deadline = std::make_shared<asio::steady_timer>(control_);
-    if (options_.shutdown_timeout.count() > 0) {
-        deadline->expires_after(options_.shutdown_timeout);
-        deadline->async_wait([state](boost::system::error_code ec) {
-            if (ec) return;
-            state->timed_out = true;
-            state->changed.notify_all();
-        });
-    }
-    while (state->remaining > 0 && !state->timed_out) co_await state->changed.wait();
-    deadline->cancel();
+    if (in_time) in_time = co_await on_every_runner(&source_runner::release, deadline);
 
-    bool timed_out = false;
-    if (state->remaining > 0) {
+    const bool timed_out = !in_time;
+    if (timed_out) {
         // Abort what is left: buffers are dropped (not ACKed, so a restart re-delivers them).
-        timed_out = true;
         for (auto& s : sources_) s.runner->abort();
-        state->timed_out = false;
-        deadline->expires_after(std::chrono::seconds(5));
-        deadline->async_wait([state](boost::system::error_code ec) {
-            if (ec) return;
-            state->timed_out = true;
-            state->changed.notify_all();
-        });
-        while (state->remaining > 0 && !state->timed_out) co_await state->changed.wait();
-        deadline->cancel();
+        co_await on_every_runner(&source_runner::release,
+                                 std::chrono::steady_clock::now() + std::chrono::seconds(5));
     }
     status_ = status::stopped;
     std::vector<engine::completion_handler> waiters;
@@ -191,6 +180,36 @@ awaitable<void> engine_impl::reload(std::string source_id, table_identifier tabl
     const auto& slot = running_source(source_id);
     co_await asio::co_spawn(slot.source->get_executor(), slot.runner->reload(std::move(table)),
                             use_awaitable);
+}
+
+awaitable<bool> engine_impl::on_every_runner(awaitable<void> (source_runner::*step)(),
+                                             std::chrono::steady_clock::time_point deadline) {
+    struct progress {
+        std::size_t remaining;
+        bool timed_out = false;
+        async_signal changed;
+        progress(std::size_t n, const asio::any_io_executor& ex) : remaining(n), changed(ex) {}
+    };
+    auto state = std::make_shared<progress>(sources_.size(), control_);
+    for (auto& s : sources_) {
+        auto& runner = *s.runner;
+        asio::co_spawn(s.source->get_executor(), (runner.*step)(),
+                       [state, control = control_](std::exception_ptr) {
+                           asio::post(control, [state] {
+                               --state->remaining;
+                               state->changed.notify_all();
+                           });
+                       });
+    }
+    asio::steady_timer timer(control_, deadline);
+    timer.async_wait([state](boost::system::error_code ec) {
+        if (ec) return;
+        state->timed_out = true;
+        state->changed.notify_all();
+    });
+    while (state->remaining > 0 && !state->timed_out) co_await state->changed.wait();
+    timer.cancel();
+    co_return state->remaining == 0;
 }
 
 void engine_impl::stop_all_sources(const std::string& why) {
@@ -389,6 +408,12 @@ engine engine::builder::build(asio::any_io_executor executor) const {
     if (pipelines_.empty()) problems.push_back("no pipelines configured");
     if (options_.source_max_retries < 0)
         problems.push_back("engine: source_max_retries must be >= 0");
+    if (options_.snapshot_interval.count() < 0)
+        problems.push_back("engine: snapshot_interval must be >= 0");
+    if (!options_.snapshots && options_.snapshot_interval.count() > 0)
+        problems.push_back("engine: snapshot_interval is set but no snapshot store is configured");
+    if (!options_.snapshots && options_.snapshot_on_shutdown)
+        problems.push_back("engine: snapshot_on_shutdown is set but no snapshot store is configured");
 
     std::set<std::string> pipeline_ids;
     std::vector<std::string> ids(pipelines_.size());
@@ -409,6 +434,22 @@ engine engine::builder::build(asio::any_io_executor executor) const {
         if (p.options.max_retries < 0) problems.push_back(where + ": max_retries must be >= 0");
         if (p.options.retry_initial_backoff.count() < 0 || p.options.retry_max_backoff.count() < 0)
             problems.push_back(where + ": retry backoff must be >= 0");
+        if (p.options.ttl_scan_interval.count() < 0 || p.options.validation_interval.count() < 0)
+            problems.push_back(where + ": ttl_scan_interval and validation_interval must be >= 0");
+        const bool has_ttl = p.options.ttl_function || !p.options.ttl_field.empty();
+        if (p.options.ttl_scan_interval.count() > 0 && !has_ttl)
+            problems.push_back(where + ": ttl_scan_interval is set but neither ttl_field nor "
+                                       "ttl_function is");
+        if (p.target && !p.target->keeps_rows()) {
+            if (p.options.ttl_scan_interval.count() > 0)
+                problems.push_back(fmt::format("{}: ttl_scan_interval needs a target that keeps "
+                                               "rows ({} does not)",
+                                               where, p.target->type_name()));
+            if (p.options.validation_interval.count() > 0)
+                problems.push_back(fmt::format("{}: validation_interval needs a target that keeps "
+                                               "rows ({} does not)",
+                                               where, p.target->type_name()));
+        }
         ids[i] = !p.options.id.empty()
                      ? p.options.id
                      : fmt::format("{}:{}:{}", p.source_id, p.table.to_string(),

@@ -6,6 +6,7 @@
 
 #include "laredo/engine.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
@@ -31,6 +32,9 @@ public:
     boost::asio::awaitable<void> pause(std::string source_id);
     boost::asio::awaitable<void> resume(std::string source_id);
     boost::asio::awaitable<void> reload(std::string source_id, table_identifier table);
+    boost::asio::awaitable<snapshot_descriptor> create_snapshot(
+        std::map<std::string, std::string> labels);
+    boost::asio::awaitable<std::size_t> replay_dead_letters(std::string pipeline_id);
     void stop_all_sources(const std::string& why);
 
     void await_ready_async(engine::completion_handler handler);
@@ -52,7 +56,22 @@ public:
     const std::vector<source_slot>& sources() const noexcept { return sources_; }
     const std::vector<std::shared_ptr<pipeline>>& pipelines() const noexcept { return pipelines_; }
 
+    snapshot_store& snapshots() const;
+    dead_letter_store& dead_letters() const;
+
 private:
+    // Loads the newest snapshot for the runners to restore from (nothing on failure: the
+    // observer hears why, and the sources baseline).
+    boost::asio::awaitable<void> load_restore_snapshot();
+    boost::asio::awaitable<snapshot_descriptor> take_snapshot(
+        std::map<std::string, std::string> labels);
+    boost::asio::awaitable<void> snapshot_loop();
+    // Runs `step` on every source runner and waits until all finished or the deadline passed;
+    // returns false on timeout.
+    boost::asio::awaitable<bool> on_every_runner(
+        boost::asio::awaitable<void> (source_runner::*step)(),
+        std::chrono::steady_clock::time_point deadline);
+    boost::asio::any_io_executor snapshot_executor() const;
     void mark_reached(std::size_t global_index);
     void complete(engine::completion_handler handler, std::exception_ptr e);
     const source_slot& running_source(const std::string& id) const;
@@ -63,6 +82,12 @@ private:
     std::vector<source_slot> sources_;
     std::vector<std::shared_ptr<pipeline>> pipelines_;
     std::atomic<status> status_{status::created};
+
+    // Control-strand-confined.
+    bool snapshot_running_ = false;
+    async_signal snapshot_done_;
+    std::unique_ptr<boost::asio::steady_timer> snapshot_timer_;
+    std::uint64_t snapshot_counter_ = 0;
 
     std::mutex ready_mutex_;
     std::condition_variable ready_cv_;

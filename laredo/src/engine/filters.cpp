@@ -1,4 +1,4 @@
-// The built-in filters and transforms.
+// The built-in filters and transforms, and the names of pipeline option values.
 #include "laredo/error.hpp"
 #include "laredo/pipeline_options.hpp"
 
@@ -10,6 +10,21 @@
 #include <regex>
 
 namespace laredo {
+
+std::string_view to_string(validation_action a) noexcept {
+    switch (a) {
+        case validation_action::warn: return "warn";
+        case validation_action::rebaseline: return "rebaseline";
+    }
+    return "unknown";
+}
+
+validation_action parse_validation_action(std::string_view text) {
+    if (text == "warn") return validation_action::warn;
+    if (text == "rebaseline" || text == "re-baseline") return validation_action::rebaseline;
+    throw error(errc::invalid_argument,
+                fmt::format("unknown validation action \"{}\": expected warn or rebaseline", text));
+}
 
 namespace filters {
 

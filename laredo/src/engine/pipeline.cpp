@@ -1,5 +1,7 @@
 #include "pipeline.hpp"
 
+#include "failures.hpp"
+
 #include "laredo/error.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -20,27 +22,6 @@ using asio::use_awaitable;
 
 namespace {
 
-std::string describe(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return ex.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
-
-// Retry a failure unless its code says retrying cannot help.
-bool retryable(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const boost::system::system_error& ex) {
-        return !is_fatal(ex.code());
-    } catch (...) {
-        return true;
-    }
-}
-
 awaitable<bool> cancelled() {
     auto state = co_await asio::this_coro::cancellation_state;
     co_return state.cancelled() != asio::cancellation_type::none;
@@ -51,7 +32,8 @@ awaitable<bool> cancelled() {
 pipeline::pipeline(std::size_t index, std::string id, std::string source_id,
                    table_identifier table, std::shared_ptr<sync_target> target,
                    pipeline_options options, asio::any_io_executor executor,
-                   const sync_source* source, engine_observer* observer, pipeline_hooks hooks)
+                   const sync_source* source, engine_observer* observer,
+                   dead_letter_store* dead_letters, pipeline_hooks hooks)
     : index_(index),
       id_(std::move(id)),
       source_id_(std::move(source_id)),
@@ -61,6 +43,7 @@ pipeline::pipeline(std::size_t index, std::string id, std::string source_id,
       strand_(asio::make_strand(executor)),
       source_(source),
       observer_(observer),
+      dead_letters_(dead_letters),
       hooks_(std::move(hooks)),
       work_(strand_),
       space_(strand_),
@@ -150,7 +133,14 @@ bool pipeline::fits(std::size_t events, std::size_t bytes) const noexcept {
 // Producer side.
 
 awaitable<void> pipeline::init_target(schema_ptr schema) {
-    co_await asio::co_spawn(strand_, target_->on_init(table_, std::move(schema)), use_awaitable);
+    auto self = shared_from_this();
+    co_await asio::co_spawn(
+        strand_,
+        [](std::shared_ptr<pipeline> p, schema_ptr sc) -> awaitable<void> {
+            p->source_schema_ = sc;
+            co_await p->target_->on_init(p->table_, std::move(sc));
+        }(self, std::move(schema)),
+        use_awaitable);
 }
 
 void pipeline::start() {
@@ -158,6 +148,14 @@ void pipeline::start() {
     asio::co_spawn(strand_, consume(), [self](std::exception_ptr e) {
         if (e) self->failed(self->options_.on_error, "pipeline consumer failed: " + describe(e));
     });
+    if (has_ttl() && options_.ttl_scan_interval.count() > 0) {
+        ttl_timer_ = std::make_unique<asio::steady_timer>(strand_);
+        asio::co_spawn(strand_, ttl_scan_loop(), asio::detached);
+    }
+    if (options_.validation_interval.count() > 0) {
+        validation_timer_ = std::make_unique<asio::steady_timer>(strand_);
+        asio::co_spawn(strand_, validation_loop(), asio::detached);
+    }
 }
 
 awaitable<void> pipeline::resume_from(position from) {
@@ -168,6 +166,10 @@ awaitable<void> pipeline::resume_from(position from) {
             if (p->out_of_service()) co_return;
             p->skip_through_ = pos;
             p->set_applied(pos);
+            // The target kept its rows: count them, so validation has something to compare.
+            const auto held = p->target_->row_count(p->table_);
+            p->expected_known_ = held.has_value();
+            p->expected_rows_ = held ? static_cast<std::int64_t>(*held) : 0;
             p->set_state(p->paused_ ? pipeline_state::paused : pipeline_state::streaming);
             p->confirm_applied(pos);
         }(self, std::move(from)),
@@ -336,6 +338,8 @@ awaitable<void> pipeline::close() {
         [](std::shared_ptr<pipeline> p) -> awaitable<void> {
             if (p->closed_) co_return;
             p->closed_ = true;
+            if (p->ttl_timer_) p->ttl_timer_->cancel();
+            if (p->validation_timer_) p->validation_timer_->cancel();
             p->work_.notify_all();
             p->space_.notify_all();
             while (p->processing_) co_await p->idle_.wait();
@@ -357,6 +361,8 @@ void pipeline::abort() {
     auto self = shared_from_this();
     asio::post(strand_, [self] {
         self->closed_ = true;
+        if (self->ttl_timer_) self->ttl_timer_->cancel();
+        if (self->validation_timer_) self->validation_timer_->cancel();
         self->drop_buffered();
     });
 }
@@ -368,6 +374,15 @@ awaitable<void> pipeline::consume() {
     auto self = shared_from_this();
     for (;;) {
         if (closed_ && !processing_) break;
+        if (!tasks_.empty()) {
+            auto task = std::move(tasks_.front());
+            tasks_.pop_front();
+            processing_ = true;
+            co_await run_task(std::move(task));
+            processing_ = false;
+            idle_.notify_all();
+            continue;
+        }
         if (!baseline_.empty()) {
             auto work = std::move(baseline_.front());
             baseline_.pop_front();
@@ -398,6 +413,7 @@ awaitable<void> pipeline::consume() {
         if (co_await cancelled()) break;
     }
     consumer_done_ = true;
+    fail_pending_tasks();
     idle_.notify_all();
 }
 
@@ -418,7 +434,9 @@ std::optional<row> pipeline::transformed(row r) const {
 
 std::optional<row> pipeline::shape_row(row r) const {
     if (!included(r)) return std::nullopt;
-    return transformed(std::move(r));
+    auto t = transformed(std::move(r));
+    if (t && expired(*t, now_)) return std::nullopt;
+    return t;
 }
 
 awaitable<void> pipeline::process_baseline(baseline_work work) {
@@ -429,6 +447,8 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
                 baselining_ = true;
                 rebuilding_ = work.rebuild;
                 baseline_rows_ = 0;
+                expected_rows_ = 0;
+                expected_known_ = true;
                 baseline_started_ = std::chrono::steady_clock::now();
                 set_state(pipeline_state::baselining);
                 if (observer_) observer_->on_baseline_started(id_, table_);
@@ -436,14 +456,17 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
                 break;
             case baseline_work::kind::rows: {
                 baseline_rows_ += work.rows->size();
-                if (options_.filters.empty() && options_.transforms.empty()) {
+                if (options_.filters.empty() && options_.transforms.empty() && !has_ttl()) {
                     co_await target_->on_baseline_rows(table_, *work.rows);
+                    expected_rows_ += static_cast<std::int64_t>(work.rows->size());
                 } else {
+                    now_ = std::chrono::system_clock::now();
                     std::vector<row> shaped;
                     shaped.reserve(work.rows->size());
                     for (const auto& r : *work.rows)
                         if (auto s = shape_row(r)) shaped.push_back(std::move(*s));
                     if (!shaped.empty()) co_await target_->on_baseline_rows(table_, shaped);
+                    expected_rows_ += static_cast<std::int64_t>(shaped.size());
                 }
                 if (observer_) observer_->on_baseline_row_loaded(id_, table_, baseline_rows_);
                 break;
@@ -463,12 +486,17 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
                 set_applied(work.pos);
                 completed_generation_ = baseline_generation_;
                 stale_ = false;
+                {
+                    std::lock_guard lock(applied_mutex_);
+                    last_error_.clear();
+                }
                 if (!in_ack_) {
                     in_ack_ = true;
                     hooks_.ack_membership(index_, true);
                 }
                 set_state(paused_ ? pipeline_state::paused : pipeline_state::streaming);
                 confirm_applied(work.pos);
+                validate("after baseline");
                 break;
             }
             case baseline_work::kind::failed:
@@ -487,7 +515,7 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
 }
 
 bool pipeline::needs_rewrite(const change_event& e) const {
-    if (!options_.filters.empty() || !options_.transforms.empty()) return true;
+    if (!options_.filters.empty() || !options_.transforms.empty() || has_ttl()) return true;
     if (skip_through_) return true;
     return target_->keeps_rows() && e.action == change_action::update && !e.new_values.is_complete();
 }
@@ -532,7 +560,7 @@ void pipeline::rewrite(const change_event& e, std::vector<change_event>& out) co
         case change_action::insert: {
             if (filtering && !included(new_values)) return;
             auto t = transformed(std::move(new_values));
-            if (!t) return;
+            if (!t || expired(*t, now_)) return;  // an expired row is never stored
             shaped.new_values = std::move(*t);
             out.push_back(std::move(shaped));
             return;
@@ -542,6 +570,7 @@ void pipeline::rewrite(const change_event& e, std::vector<change_event>& out) co
             const bool was_in = was_included();
             std::optional<row> t;
             if (now_in) t = transformed(std::move(new_values));
+            if (t && expired(*t, now_)) t.reset();  // an update that expires the row deletes it
             if (t) {
                 shaped.new_values = std::move(*t);
                 if (!e.old_values.empty()) shaped.old_values = shaped_identity();
@@ -596,6 +625,7 @@ awaitable<void> pipeline::process_changes(change_work work) {
         }
     }
     if (rewritten) {
+        now_ = std::chrono::system_clock::now();
         scratch_.clear();
         for (const auto& e : events) {
             if (skip_through_) {
@@ -610,6 +640,7 @@ awaitable<void> pipeline::process_changes(change_work work) {
     const auto started = std::chrono::steady_clock::now();
     if (!to_apply.empty()) co_await apply_with_retries(to_apply);
     if (out_of_service()) co_return;
+    count_applied(to_apply);
     if (observer_) {
         const auto elapsed = std::chrono::steady_clock::now() - started;
         for (const auto& e : events) observer_->on_change_applied(id_, table_, e.action, elapsed);
@@ -638,10 +669,20 @@ awaitable<void> pipeline::apply_with_retries(std::span<const change_event> chang
                                                          options_.max_retries, message);
             observer_->on_change_error(id_, table_, changes.front().action, text);
         }
-        if (attempt >= options_.max_retries || !retryable(failure) || closed_) {
+        if (attempt >= options_.max_retries || !retryable_target_failure(failure) || closed_) {
+            // Find the change that fails (a batch holds many), so only it is dead-lettered
+            // and every change before it is applied.
+            std::size_t culprit = 0;
+            if (changes.size() > 1 && !closed_) {
+                auto found = co_await isolate_failure(changes);
+                if (!found) co_return;  // each change applied alone: nothing failed for good
+                culprit = found->first;
+                failure = found->second;
+            }
+            write_dead_letter(changes[culprit], failure, attempt + 1);
             failed(options_.on_error,
                    fmt::format("pipeline {}: applying {} change(s) failed after {} attempt(s): {}",
-                               id_, changes.size(), attempt + 1, message));
+                               id_, changes.size(), attempt + 1, describe(failure)));
             co_return;
         }
         asio::steady_timer timer(strand_, backoff);

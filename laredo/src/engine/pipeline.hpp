@@ -2,6 +2,9 @@
 
 #include "async_signal.hpp"
 
+#include "laredo/dead_letter_store.hpp"
+#include "laredo/snapshot_store.hpp"
+
 #include "laredo/observer.hpp"
 #include "laredo/pipeline_options.hpp"
 #include "laredo/sync_source.hpp"
@@ -9,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
@@ -19,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,6 +60,8 @@ struct pipeline_hooks {
     std::function<void(std::size_t index, bool in_ack)> ack_membership;
     std::function<void(std::size_t index)> reached_streaming;
     std::function<void(std::size_t index, error_policy policy, const std::string& why)> failed;
+    // Validation found drift and the pipeline's action is rebaseline: reload the table.
+    std::function<void(std::size_t index, const std::string& why)> request_reload;
 };
 
 // One source table -> filters/transforms -> target path. All its state lives on its strand;
@@ -64,7 +71,7 @@ public:
     pipeline(std::size_t index, std::string id, std::string source_id, table_identifier table,
              std::shared_ptr<sync_target> target, pipeline_options options,
              boost::asio::any_io_executor executor, const sync_source* source,
-             engine_observer* observer, pipeline_hooks hooks);
+             engine_observer* observer, dead_letter_store* dead_letters, pipeline_hooks hooks);
 
     const std::string& id() const noexcept { return id_; }
     const std::string& source_id() const noexcept { return source_id_; }
@@ -109,7 +116,58 @@ public:
     // Ends the consumer at once, dropping what is buffered (after the shutdown timeout).
     void abort();
 
+    // --- Maintenance: each runs on the strand between batches, never beside a change. ---
+
+    // The target's rows and the position they are consistent with, for a snapshot; nullopt
+    // when the pipeline is not STREAMING or PAUSED. Throws what the target throws.
+    boost::asio::awaitable<std::optional<snapshot_table>> export_table();
+    // Loads a snapshot's rows into the target and resumes after `pos` (like resume_from).
+    boost::asio::awaitable<void> restore_table(snapshot_table table, position pos);
+    // Applies the pipeline's dead letters in order, removing each one applied; stops at the
+    // first failure (throws, naming how many were applied). Returns how many were applied.
+    boost::asio::awaitable<std::size_t> replay_dead_letters();
+    // Compares the expected row count with the target's now (the observer hears the result).
+    boost::asio::awaitable<void> validate_now();
+    // Removes the stored rows that have expired; returns how many.
+    boost::asio::awaitable<std::size_t> expire_now();
+    // Brings an ERROR pipeline back for a reload: it takes changes again (held until the
+    // reload's baseline ends). False when it cannot come back (stopped or closed).
+    boost::asio::awaitable<bool> revive();
 private:
+    // A maintenance operation queued for the consumer, and how its caller hears the result.
+    struct task_state {
+        bool done = false;
+        std::exception_ptr failure;
+    };
+    struct pending_task {
+        std::function<boost::asio::awaitable<void>()> run;
+        std::shared_ptr<task_state> state;
+    };
+    // Queues `run` for the consumer and waits (on the strand) until it has run.
+    boost::asio::awaitable<void> run_exclusive(std::function<boost::asio::awaitable<void>()> run);
+    boost::asio::awaitable<void> run_task(pending_task task);
+    void fail_pending_tasks();
+
+    boost::asio::awaitable<void> export_into(std::shared_ptr<std::optional<snapshot_table>> out);
+    boost::asio::awaitable<void> restore_into(std::shared_ptr<snapshot_table> table, position pos);
+    boost::asio::awaitable<void> replay_into(std::shared_ptr<std::size_t> applied);
+    boost::asio::awaitable<void> validate_into();
+    boost::asio::awaitable<void> expire_into(std::shared_ptr<std::size_t> removed);
+    boost::asio::awaitable<void> ttl_scan_loop();
+    boost::asio::awaitable<void> validation_loop();
+    // Writes the change that failed to the dead-letter store (when one is configured).
+    void write_dead_letter(const change_event& change, const std::exception_ptr& failure,
+                           int attempts);
+    // Tries each change alone after a batch failed for good; returns the index of the one
+    // that fails and its failure, or nullopt when each applied alone.
+    boost::asio::awaitable<std::optional<std::pair<std::size_t, std::exception_ptr>>> isolate_failure(
+        std::span<const change_event> changes);
+    void count_applied(std::span<const change_event> changes);
+    // TTL: when the row expires (nullopt: never), and whether it has by `now`.
+    bool has_ttl() const noexcept;
+    bool expired(const row& r, std::chrono::system_clock::time_point now) const;
+    void validate(const char* when);
+
     boost::asio::awaitable<void> consume();
     boost::asio::awaitable<void> push_changes_on_strand(change_work work);
     boost::asio::awaitable<void> push_baseline_on_strand(baseline_work work);
@@ -148,7 +206,9 @@ private:
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     const sync_source* const source_;
     engine_observer* const observer_;
+    dead_letter_store* const dead_letters_;
     const pipeline_hooks hooks_;
+    schema_ptr source_schema_;  // set by init_target
 
     // Strand-confined.
     std::deque<change_work> changes_;
@@ -175,6 +235,16 @@ private:
     std::uint64_t baseline_rows_ = 0;
     std::chrono::steady_clock::time_point baseline_started_{};
     std::vector<change_event> scratch_;
+    std::deque<pending_task> tasks_;
+    std::unique_ptr<boost::asio::steady_timer> ttl_timer_;
+    std::unique_ptr<boost::asio::steady_timer> validation_timer_;
+    // What the source sent through the filters: the rows the target should hold. Unknown
+    // after a resume from a target that cannot count.
+    std::int64_t expected_rows_ = 0;
+    bool expected_known_ = false;
+    // A reload asked by validation is running: a mismatch right after it only warns.
+    bool validation_reload_pending_ = false;
+    std::chrono::system_clock::time_point now_{};  // the time TTL is judged against
 
     // Read from other threads.
     std::atomic<pipeline_state> state_{pipeline_state::initializing};

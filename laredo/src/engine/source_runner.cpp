@@ -1,5 +1,7 @@
 #include "source_runner.hpp"
 
+#include "failures.hpp"
+
 #include "laredo/error.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -21,31 +23,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 
 namespace {
-
-std::string describe(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return ex.what();
-    } catch (...) {
-        return "unknown exception";
-    }
-}
-
-boost::system::error_code code_of(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const boost::system::system_error& ex) {
-        return ex.code();
-    } catch (...) {
-        return {};
-    }
-}
-
-bool retryable(const std::exception_ptr& e) {
-    const auto ec = code_of(e);
-    return ec && !is_fatal(ec);
-}
 
 // Runs one phase of the source (init, baseline, stream...) as a child coroutine that `sig`
 // can cancel (terminal cancellation) without touching the runner's own coroutine.
@@ -105,7 +82,9 @@ source_runner::source_runner(std::string id, std::shared_ptr<sync_source> source
       stop_all_(std::move(stop_all)),
       ack_(id_, *source_, pipelines, observer),
       stop_requested_(source_->get_executor()),
-      finished_signal_(source_->get_executor()) {}
+      finished_signal_(source_->get_executor()),
+      drained_signal_(source_->get_executor()),
+      release_signal_(source_->get_executor()) {}
 
 void source_runner::attach(std::shared_ptr<pipeline> p) {
     by_table_[p->table()].push_back(p);
@@ -155,6 +134,36 @@ void source_runner::post_failure(std::size_t, error_policy policy, std::string w
     asio::co_spawn(source_->get_executor(), self->fail_all(std::move(why)), asio::detached);
 }
 
+void source_runner::post_reload_request(std::size_t local, std::string why) {
+    auto self = shared_from_this();
+    asio::co_spawn(source_->get_executor(), self->reload_requested(local, std::move(why)),
+                   asio::detached);
+}
+
+awaitable<void> source_runner::reload_requested(std::size_t local, std::string why) {
+    auto self = shared_from_this();
+    const auto& p = pipelines_.at(local);
+    if (observer_) observer_->on_rebaseline_triggered(id_, why);
+    std::exception_ptr failure;
+    try {
+        co_await reload(p->table());
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure && observer_)
+        observer_->on_change_error(p->id(), p->table(), change_action::truncate,
+                                   "reload after validation failed: " + describe(failure));
+}
+
+void source_runner::post_ack_cap(position pos) {
+    asio::post(source_->get_executor(),
+               [self = shared_from_this(), pos = std::move(pos)] { self->ack_.set_cap(pos); });
+}
+
+void source_runner::set_restore_snapshot(std::shared_ptr<snapshot> snap) {
+    restore_ = std::move(snap);
+}
+
 void source_runner::start() {
     auto self = shared_from_this();
     auto ex = source_->get_executor();
@@ -175,7 +184,9 @@ awaitable<void> source_runner::run() {
     auto self = shared_from_this();
     if (co_await initialize()) {
         auto from = co_await try_resume();
-        if (!from && !stopping_) from = co_await baseline_all(false);
+        bool partial = false;
+        if (!from && !stopping_) from = co_await try_restore(partial);
+        if (!from && !stopping_) from = co_await baseline_all(partial);
         if (from && !stopping_) co_await stream_until_stopped(*from);
     }
     while (!stopping_) co_await stop_requested_.wait();
@@ -212,7 +223,7 @@ awaitable<bool> source_runner::initialize() {
         if (stopping_) co_return false;
         const auto why = "init failed: " + describe(failure);
         if (observer_) observer_->on_source_disconnected(id_, why);
-        if (retryable(failure) && attempt < options_.source_max_retries) {
+        if (retryable_source_failure(failure) && attempt < options_.source_max_retries) {
             co_await backoff_sleep(backoff);
             backoff = std::min(backoff * 2, options_.source_retry_max_backoff);
             if (stopping_) co_return false;
@@ -306,6 +317,93 @@ awaitable<std::optional<position>> source_runner::try_resume() {
     co_return lowest;
 }
 
+awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
+    if (!restore_) co_return std::nullopt;
+    auto snap = std::move(restore_);  // used once
+    const auto& id = snap->descriptor.id;
+    auto give_up = [&](const std::string& why) {
+        if (observer_) observer_->on_snapshot_failed(id, why + "; taking a baseline");
+    };
+    if (!snap->descriptor.source_positions.count(id_)) {
+        give_up(fmt::format("snapshot {} has no position for source {}", id, id_));
+        co_return std::nullopt;
+    }
+    const auto ps = live_pipelines();
+    if (ps.empty()) co_return std::nullopt;
+    std::vector<snapshot_table*> entries;
+    std::vector<position> positions;
+    for (const auto& p : ps) {
+        snapshot_table* entry = nullptr;
+        for (auto& t : snap->tables)
+            if (t.pipeline_id == p->id()) entry = &t;
+        if (!entry) {
+            give_up(fmt::format("snapshot {} has no table for pipeline {}", id, p->id()));
+            co_return std::nullopt;
+        }
+        // Without transforms the stored rows have the source's columns: a table whose columns
+        // changed since must not be loaded from rows of the old shape.
+        const auto schema = schema_of(p->table());
+        if (p->options().transforms.empty() && schema &&
+            schema->fingerprint() != entry->schema_fingerprint) {
+            give_up(fmt::format("snapshot {}: the columns of {} changed since it was taken", id,
+                                p->table().to_string()));
+            co_return std::nullopt;
+        }
+        if (entry->position.empty()) {
+            give_up(fmt::format("snapshot {} has no position for pipeline {}", id, p->id()));
+            co_return std::nullopt;
+        }
+        try {
+            positions.push_back(source_->position_from_string(entry->position));
+        } catch (const std::exception& e) {
+            give_up(fmt::format("snapshot {}: pipeline {}: {}", id, p->id(), e.what()));
+            co_return std::nullopt;
+        }
+        entries.push_back(entry);
+    }
+    position lowest = positions.front();
+    for (const auto& pos : positions)
+        if (source_->compare_positions(pos, lowest) < 0) lowest = pos;
+    bool can_resume = false;
+    std::string why_not;
+    try {
+        can_resume = co_await cancellable(source_->get_executor(),
+                                          source_->can_resume_from(lowest), phase_cancel_);
+    } catch (const std::exception& e) {
+        why_not = std::string(": ") + e.what();
+    }
+    if (!can_resume) {
+        give_up(fmt::format("source {} cannot stream from the snapshot's position {}{}", id_,
+                            source_->position_to_string(lowest), why_not));
+        co_return std::nullopt;
+    }
+    if (observer_) observer_->on_snapshot_restore_started(id);
+    const auto started = std::chrono::steady_clock::now();
+    std::uint64_t rows = 0;
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+        const auto& p = ps[i];
+        rows += entries[i]->rows.size();
+        std::exception_ptr failure;
+        try {
+            partial = true;
+            co_await p->restore_table(std::move(*entries[i]), positions[i]);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (failure) {
+            give_up(fmt::format("snapshot {}: restoring pipeline {} failed: {}", id, p->id(),
+                                describe(failure)));
+            co_return std::nullopt;
+        }
+    }
+    partial = false;
+    ack_.set_cap(lowest);
+    if (observer_)
+        observer_->on_snapshot_restore_completed(id, rows,
+                                                 std::chrono::steady_clock::now() - started);
+    co_return lowest;
+}
+
 awaitable<std::optional<position>> source_runner::baseline_all(bool rebuild) {
     auto backoff = options_.source_retry_initial_backoff;
     for (int attempt = 0;; ++attempt) {
@@ -341,7 +439,7 @@ awaitable<std::optional<position>> source_runner::baseline_all(bool rebuild) {
         if (stopping_) co_return std::nullopt;
         const auto why = "baseline failed: " + describe(failure);
         if (observer_) observer_->on_source_disconnected(id_, why);
-        if (retryable(failure) && attempt < options_.source_max_retries) {
+        if (retryable_source_failure(failure) && attempt < options_.source_max_retries) {
             // The next attempt rebuilds, so rows of the partial attempt cannot linger.
             rebuild = true;
             co_await backoff_sleep(backoff);
@@ -387,7 +485,7 @@ awaitable<void> source_runner::stream_until_stopped(position from) {
         }
         const auto why = "stream error: " + message;
         if (observer_) observer_->on_source_disconnected(id_, why);
-        if (retryable(failure) && attempts < options_.source_max_retries) {
+        if (retryable_source_failure(failure) && attempts < options_.source_max_retries) {
             ++attempts;
             co_await backoff_sleep(backoff);
             backoff = std::min(backoff * 2, options_.source_retry_max_backoff);
@@ -417,6 +515,10 @@ awaitable<void> source_runner::finish() {
         }
     }
     for (const auto& p : pipelines_) co_await p->drain();
+    // The engine may take its shutdown snapshot now; the final ACK waits for it.
+    drained_ = true;
+    drained_signal_.notify_all();
+    while (!released_) co_await release_signal_.wait();
     co_await ack_.flush();
     ack_.stop();
     for (const auto& p : pipelines_) co_await p->close();
@@ -432,7 +534,7 @@ awaitable<void> source_runner::finish() {
     finished_signal_.notify_all();
 }
 
-awaitable<void> source_runner::stop() {
+awaitable<void> source_runner::stop_reading() {
     auto self = shared_from_this();
     if (!stopping_) {
         stopping_ = true;
@@ -440,16 +542,28 @@ awaitable<void> source_runner::stop() {
         reload_cancel_.emit(asio::cancellation_type::terminal);
         stop_requested_.notify_all();
     }
+    while (!drained_ && !finished_) co_await drained_signal_.wait();
+}
+
+awaitable<void> source_runner::release() {
+    auto self = shared_from_this();
+    released_ = true;
+    release_signal_.notify_all();
     while (!finished_) co_await finished_signal_.wait();
 }
 
 void source_runner::abort() {
     for (const auto& p : pipelines_) p->abort();
-    asio::post(source_->get_executor(), [self = shared_from_this()] { self->ack_.stop(); });
+    asio::post(source_->get_executor(), [self = shared_from_this()] {
+        self->ack_.stop();
+        self->released_ = true;
+        self->release_signal_.notify_all();
+    });
 }
 
 awaitable<void> source_runner::fail_all(std::string why) {
     auto self = shared_from_this();
+    halted_ = true;
     co_await fail_pipelines(live_pipelines(), why);
     // Stop reading: the stream's phase ends, and run() waits for the engine to stop.
     phase_cancel_.emit(asio::cancellation_type::terminal);
@@ -471,11 +585,18 @@ awaitable<void> source_runner::resume() {
 awaitable<void> source_runner::reload(table_identifier table) {
     auto self = shared_from_this();
     if (stopping_) throw error(errc::stopped, fmt::format("source {} is stopping", id_));
+    if (halted_)
+        throw error(errc::stopped,
+                    fmt::format("source {} was stopped by its error policy; restart the engine",
+                                id_));
     std::vector<std::shared_ptr<pipeline>> ps;
     if (const auto it = by_table_.find(table); it != by_table_.end()) {
         for (const auto& p : it->second) {
             const auto s = p->state();
-            if (s == pipeline_state::streaming || s == pipeline_state::paused) ps.push_back(p);
+            // A pipeline in ERROR (isolated, or failed its baseline) recovers by reloading.
+            if (s == pipeline_state::streaming || s == pipeline_state::paused ||
+                s == pipeline_state::error)
+                ps.push_back(p);
         }
     }
     if (ps.empty()) {
@@ -491,6 +612,15 @@ awaitable<void> source_runner::reload(table_identifier table) {
         bool& flag;
         ~reset_flag() { flag = false; }
     } reset{reload_running_};
+    {
+        std::vector<std::shared_ptr<pipeline>> revived;
+        for (const auto& p : ps)
+            if (co_await p->revive()) revived.push_back(p);
+        ps = std::move(revived);
+    }
+    if (ps.empty())
+        throw error(errc::unknown_table, fmt::format("no pipeline of source {} table {} can reload",
+                                                     id_, table.to_string()));
 
     std::vector<std::uint64_t> generations;
     for (const auto& p : ps) generations.push_back(co_await p->next_baseline_generation());

@@ -36,9 +36,17 @@ public:
     void attach(std::shared_ptr<pipeline> p);
     std::size_t pipeline_count() const noexcept { return pipelines_.size(); }
 
+    // Before start(): the snapshot the engine loaded, to restore from when the source cannot
+    // resume from its targets' own positions. Its tables for this source's pipelines are
+    // moved out when restored.
+    void set_restore_snapshot(std::shared_ptr<snapshot> snap);
+
     void start();
-    // Graceful stop: stop reading, drain, final ACK, close. Completes when done.
-    boost::asio::awaitable<void> stop();
+    // Graceful stop, in two steps so the engine can take its shutdown snapshot in between:
+    // stop_reading() stops the stream and drains the buffers; release() sends the final ACK
+    // and closes targets and source. Each completes when its step is done.
+    boost::asio::awaitable<void> stop_reading();
+    boost::asio::awaitable<void> release();
     // After the shutdown timeout: drop what is buffered so stop() finishes now.
     void abort();
 
@@ -52,6 +60,9 @@ public:
     void post_confirm(std::size_t local, position pos);
     void post_membership(std::size_t local, bool member);
     void post_failure(std::size_t local, error_policy policy, std::string why);
+    void post_reload_request(std::size_t local, std::string why);
+    // A snapshot holds `pos` for this source: the ACK may not pass it.
+    void post_ack_cap(position pos);
 
     const std::string& id() const noexcept { return id_; }
     const std::shared_ptr<sync_source>& source() const noexcept { return source_; }
@@ -64,6 +75,10 @@ private:
     boost::asio::awaitable<void> run();
     boost::asio::awaitable<bool> initialize();
     boost::asio::awaitable<std::optional<position>> try_resume();
+    // Restores the targets from the loaded snapshot; nullopt (and why, to the observer) when
+    // it cannot. `partial` is set when some target took rows before it failed.
+    boost::asio::awaitable<std::optional<position>> try_restore(bool& partial);
+    boost::asio::awaitable<void> reload_requested(std::size_t local, std::string why);
     boost::asio::awaitable<std::optional<position>> baseline_all(bool rebuild);
     boost::asio::awaitable<void> stream_until_stopped(position from);
     boost::asio::awaitable<void> finish();
@@ -94,8 +109,15 @@ private:
     boost::asio::cancellation_signal reload_cancel_;
     async_signal stop_requested_;
     async_signal finished_signal_;
+    async_signal drained_signal_;
+    async_signal release_signal_;
+    std::shared_ptr<snapshot> restore_;
     bool stopping_ = false;
+    bool drained_ = false;
+    bool released_ = false;
     bool finished_ = false;
+    // The error policy stop_source (or stop_all) stopped this source: no reload brings it back.
+    bool halted_ = false;
     bool reload_running_ = false;
     std::optional<position> last_delivered_;
     bool at_transaction_boundary_ = true;

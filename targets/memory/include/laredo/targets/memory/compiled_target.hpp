@@ -123,6 +123,14 @@ public:
     bool keeps_rows() const override { return true; }
     // The stored row of a kept object (rows filtered out or rejected are not kept).
     std::optional<row> find(const row& identity) const override { return core_.find(identity); }
+    std::optional<std::uint64_t> row_count(const table_identifier&) const override {
+        return core_.count();
+    }
+    // Visits a copy: the stored rows are exported first, so fn runs without the lock.
+    void for_each_row(const table_identifier& table,
+                      const std::function<void(const row&)>& fn) const override {
+        for (const auto& r : core_.export_rows(table)) fn(r);
+    }
 
     boost::asio::awaitable<std::vector<row>> export_snapshot(const table_identifier& table) override {
         co_return core_.export_rows(table);

@@ -146,6 +146,13 @@ public:
     // The stored row with identity's key; during a shadow rebuild, from the new copy (the
     // one changes are applied to).
     std::optional<row> find(const row& identity) const override;
+    std::optional<std::uint64_t> row_count(const table_identifier&) const override {
+        return count();
+    }
+    void for_each_row(const table_identifier&,
+                      const std::function<void(const row&)>& fn) const override {
+        for_each(fn);
+    }
 
     boost::asio::awaitable<std::vector<row>> export_snapshot(const table_identifier& table) override;
     // Replaces the contents with `rows` (no listener calls) and records `pos` as the

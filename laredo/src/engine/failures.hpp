@@ -1,0 +1,50 @@
+#pragma once
+
+#include "laredo/error.hpp"
+
+#include <boost/system/system_error.hpp>
+
+#include <exception>
+#include <string>
+
+namespace laredo::detail {
+
+// The message of a failure, for reports and observers.
+inline std::string describe(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+// The error code a failure carries; empty for exceptions that are not system errors.
+inline boost::system::error_code code_of(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& ex) {
+        return ex.code();
+    } catch (...) {
+        return {};
+    }
+}
+
+// "laredo:target_failed" style code text for files and reports; "" without a code.
+std::string code_text(const boost::system::error_code& ec);
+
+// A target's failure is retried unless its code says retrying cannot help (an exception
+// without a code, e.g. std::bad_alloc from a busy target, is retried).
+inline bool retryable_target_failure(const std::exception_ptr& e) {
+    const auto ec = code_of(e);
+    return !ec || !is_fatal(ec);
+}
+
+// A source's failure is retried only when its code says so (transient, asio/system errors).
+inline bool retryable_source_failure(const std::exception_ptr& e) {
+    const auto ec = code_of(e);
+    return ec && !is_fatal(ec);
+}
+
+}  // namespace laredo::detail
