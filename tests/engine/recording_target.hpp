@@ -127,6 +127,32 @@ public:
         return it->second;
     }
 
+    std::optional<std::uint64_t> row_count(const table_identifier&) const override {
+        std::lock_guard lock(mutex_);
+        return rows_.size();
+    }
+    void for_each_row(const table_identifier&,
+                      const std::function<void(const row&)>& fn) const override {
+        std::lock_guard lock(mutex_);
+        for (const auto& [k, r] : rows_) fn(r);
+    }
+
+    boost::asio::awaitable<std::vector<row>> export_snapshot(const table_identifier&) override {
+        std::lock_guard lock(mutex_);
+        std::vector<row> out;
+        for (const auto& [k, r] : rows_) out.push_back(r);
+        co_return out;
+    }
+    boost::asio::awaitable<void> restore_snapshot(const table_snapshot_info&, std::vector<row> rows,
+                                                  const position& pos) override {
+        std::lock_guard lock(mutex_);
+        rows_.clear();
+        for (auto& r : rows) rows_[r.key()] = std::move(r);
+        applied_ = pos;
+        ++restores_;
+        co_return;
+    }
+
     bool is_durable() const override { return durable_.load(); }
     std::optional<position> persisted_position() const override {
         std::lock_guard lock(mutex_);
@@ -158,7 +184,17 @@ public:
         failures_left_ = n;
     }
 
+    // Loses a row behind the engine's back (a target bug validation must notice).
+    void lose_row(const key_type& key) {
+        std::lock_guard lock(mutex_);
+        rows_.erase(key);
+    }
+
     // ---- inspection (any thread) ----
+    std::size_t restores() const {
+        std::lock_guard lock(mutex_);
+        return restores_;
+    }
     std::size_t count() const {
         std::lock_guard lock(mutex_);
         return rows_.size();
@@ -221,6 +257,7 @@ private:
     std::size_t inits_ = 0;
     std::size_t baselines_completed_ = 0;
     std::size_t rebuilds_ = 0;
+    std::size_t restores_ = 0;
     std::size_t baseline_rows_ = 0;
     bool persist_ = false;
     std::atomic<bool> durable_{true};

@@ -549,8 +549,10 @@ void pipeline::rewrite(const change_event& e, std::vector<change_event>& out) co
         if (!e.old_values.empty() && e.old_values.is_complete()) return included(e.old_values);
         return true;
     };
+    // The key of the row the change is about. e.new_values, not new_values: the latter may
+    // have been moved into a transform; key columns are never unchanged values.
     auto shaped_identity = [&]() -> row {
-        const row& id = e.old_values.empty() ? new_values : e.old_values;
+        const row& id = e.old_values.empty() ? e.new_values : e.old_values;
         auto t = transformed(id);
         return t ? std::move(*t) : id;
     };

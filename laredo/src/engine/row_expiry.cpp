@@ -33,9 +33,15 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
     return true;
 }
 
+// system_clock counts nanoseconds here (about +/-292 years around 1970): times beyond that
+// saturate instead of overflowing.
 system_time from_micros(std::int64_t micros) {
-    return system_time(std::chrono::duration_cast<system_time::duration>(
-        std::chrono::microseconds(micros)));
+    using std::chrono::duration_cast;
+    constexpr auto max_micros =
+        duration_cast<std::chrono::microseconds>(system_time::duration::max()).count();
+    if (micros >= max_micros) return system_time::max();
+    if (micros <= -max_micros) return system_time::min();
+    return system_time(duration_cast<system_time::duration>(std::chrono::microseconds(micros)));
 }
 
 }  // namespace
