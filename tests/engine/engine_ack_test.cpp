@@ -104,6 +104,51 @@ TEST_P(engine_ack, resume_skips_the_baseline_and_loses_nothing) {
     });
 }
 
+TEST_P(engine_ack, table_added_to_the_configuration_is_baselined_alone_while_the_rest_resumes) {
+    run([](boost::asio::io_context& ctx) -> awaitable<void> {
+        test_source_options options;
+        options.supports_resume = true;
+        auto first = std::make_shared<test_source>(ctx.get_executor(), options);
+        first->set_schema(users, user_columns());
+        first->set_schema(orders, order_columns());
+        first->add_row(users, user(*first, 1, "ann"));
+        first->add_row(orders, order(*first, 10, 1, 5.0));
+        auto user_target = std::make_shared<recording_target>();
+        user_target->set_persistent(true);
+        {
+            auto eng = engine::builder()
+                           .add_source("test", first)
+                           .add_pipeline("test", users, user_target)
+                           .build(ctx.get_executor());
+            co_await eng.async_start(use_awaitable);
+            co_await eng.async_await_ready(use_awaitable);
+            co_await eng.async_stop(use_awaitable);
+        }
+        options.database = first->database();
+        auto second = std::make_shared<test_source>(ctx.get_executor(), options);
+        second->insert(users, user(*second, 2, "bob"));
+        second->insert(orders, order(*second, 11, 2, 7.5));
+        auto order_target = std::make_shared<recording_target>();  // new in this configuration
+        auto eng = engine::builder()
+                       .add_source("test", second)
+                       .add_pipeline("test", users, user_target)
+                       .add_pipeline("test", orders, order_target)
+                       .build(ctx.get_executor());
+        co_await eng.async_start(use_awaitable);
+        co_await eng.async_await_ready(use_awaitable);
+        const auto last = second->insert(orders, order(*second, 12, 2, 1.0));
+        EXPECT_TRUE(co_await eventually([&] { return order_target->applied() == last; }));
+        // Only the new table was baselined; the users table resumed.
+        const auto requests = second->baseline_requests();
+        CO_ASSERT_TRUE(requests.size() == 1u);
+        EXPECT_EQ(requests[0], std::vector<table_identifier>{orders});
+        EXPECT_EQ(user_target->baselines_completed(), 1u);
+        EXPECT_EQ(user_target->count(), 2u);
+        EXPECT_EQ(order_target->count(), 3u);
+        co_await eng.async_stop(use_awaitable);
+    });
+}
+
 TEST_P(engine_ack, lost_history_falls_back_to_a_baseline) {
     run([](boost::asio::io_context& ctx) -> awaitable<void> {
         test_source_options options;

@@ -84,7 +84,8 @@ source_runner::source_runner(std::string id, std::shared_ptr<sync_source> source
       stop_requested_(source_->get_executor()),
       finished_signal_(source_->get_executor()),
       drained_signal_(source_->get_executor()),
-      release_signal_(source_->get_executor()) {}
+      release_signal_(source_->get_executor()),
+      reload_done_(source_->get_executor()) {}
 
 void source_runner::attach(std::shared_ptr<pipeline> p) {
     by_table_[p->table()].push_back(p);
@@ -187,6 +188,17 @@ awaitable<void> source_runner::run() {
         bool partial = false;
         if (!from && !stopping_) from = co_await try_restore(partial);
         if (!from && !stopping_) from = co_await baseline_all(partial);
+        if (from && !stopping_ && !added_.empty()) {
+            // Tables that joined the configuration since the state we resumed from: their
+            // pipelines hold changes from now on and baseline beside the stream.
+            for (const auto& p : added_) {
+                baseline_work begin;
+                begin.what = baseline_work::kind::begin;
+                co_await p->push_baseline(std::move(begin));
+            }
+            asio::co_spawn(source_->get_executor(), baseline_added_tables(std::move(added_)),
+                           asio::detached);
+        }
         if (from && !stopping_) co_await stream_until_stopped(*from);
     }
     while (!stopping_) co_await stop_requested_.wait();
@@ -290,11 +302,16 @@ awaitable<bool> source_runner::initialize() {
 
 awaitable<std::optional<position>> source_runner::try_resume() {
     if (!source_->supports_resume()) co_return std::nullopt;
-    const auto ps = live_pipelines();
+    std::vector<std::shared_ptr<pipeline>> ps;
+    std::vector<std::shared_ptr<pipeline>> added;
     std::vector<position> persisted;
-    for (const auto& p : ps) {
+    for (const auto& p : live_pipelines()) {
         auto pos = p->target()->persisted_position();
-        if (!pos || pos->empty()) co_return std::nullopt;  // this target must be baselined
+        if (!pos || pos->empty()) {
+            added.push_back(p);  // a target with nothing kept: baselined on its own
+            continue;
+        }
+        ps.push_back(p);
         persisted.push_back(std::move(*pos));
     }
     if (persisted.empty()) co_return std::nullopt;
@@ -314,6 +331,7 @@ awaitable<std::optional<position>> source_runner::try_resume() {
         const auto& p = ps[i];
         co_await p->resume_from(persisted[i]);
     }
+    added_ = std::move(added);
     co_return lowest;
 }
 
@@ -328,39 +346,44 @@ awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
         give_up(fmt::format("snapshot {} has no position for source {}", id, id_));
         co_return std::nullopt;
     }
-    const auto ps = live_pipelines();
-    if (ps.empty()) co_return std::nullopt;
+    std::vector<std::shared_ptr<pipeline>> ps;
+    std::vector<std::shared_ptr<pipeline>> added;
     std::vector<snapshot_table*> entries;
     std::vector<position> positions;
-    for (const auto& p : ps) {
+    for (const auto& p : live_pipelines()) {
         snapshot_table* entry = nullptr;
         for (auto& t : snap->tables)
             if (t.pipeline_id == p->id()) entry = &t;
-        if (!entry) {
-            give_up(fmt::format("snapshot {} has no table for pipeline {}", id, p->id()));
-            co_return std::nullopt;
-        }
-        // Without transforms the stored rows have the source's columns: a table whose columns
-        // changed since must not be loaded from rows of the old shape.
+        // Pipelines the snapshot cannot restore are baselined on their own, beside the
+        // stream; the observer hears why.
+        std::string why;
         const auto schema = schema_of(p->table());
-        if (p->options().transforms.empty() && schema &&
-            schema->fingerprint() != entry->schema_fingerprint) {
-            give_up(fmt::format("snapshot {}: the columns of {} changed since it was taken", id,
-                                p->table().to_string()));
-            co_return std::nullopt;
+        if (!entry) {
+            why = fmt::format("snapshot {} has no table for pipeline {}", id, p->id());
+        } else if (p->options().transforms.empty() && schema &&
+                   schema->fingerprint() != entry->schema_fingerprint) {
+            // Without transforms the stored rows have the source's columns: rows of an old
+            // shape must not be loaded.
+            why = fmt::format("snapshot {}: the columns of {} changed since it was taken", id,
+                              p->table().to_string());
+        } else if (entry->position.empty()) {
+            why = fmt::format("snapshot {} has no position for pipeline {}", id, p->id());
+        } else {
+            try {
+                positions.push_back(source_->position_from_string(entry->position));
+            } catch (const std::exception& e) {
+                why = fmt::format("snapshot {}: pipeline {}: {}", id, p->id(), e.what());
+            }
         }
-        if (entry->position.empty()) {
-            give_up(fmt::format("snapshot {} has no position for pipeline {}", id, p->id()));
-            co_return std::nullopt;
+        if (!why.empty()) {
+            if (observer_) observer_->on_snapshot_failed(id, why + "; baselining that table");
+            added.push_back(p);
+            continue;
         }
-        try {
-            positions.push_back(source_->position_from_string(entry->position));
-        } catch (const std::exception& e) {
-            give_up(fmt::format("snapshot {}: pipeline {}: {}", id, p->id(), e.what()));
-            co_return std::nullopt;
-        }
+        ps.push_back(p);
         entries.push_back(entry);
     }
+    if (ps.empty()) co_return std::nullopt;
     position lowest = positions.front();
     for (const auto& pos : positions)
         if (source_->compare_positions(pos, lowest) < 0) lowest = pos;
@@ -397,6 +420,7 @@ awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
         }
     }
     partial = false;
+    added_ = std::move(added);
     ack_.set_cap(lowest);
     if (observer_)
         observer_->on_snapshot_restore_completed(id, rows,
@@ -610,8 +634,12 @@ awaitable<void> source_runner::reload(table_identifier table) {
     reload_running_ = true;
     struct reset_flag {
         bool& flag;
-        ~reset_flag() { flag = false; }
-    } reset{reload_running_};
+        async_signal& signal;
+        ~reset_flag() {
+            flag = false;
+            signal.notify_all();
+        }
+    } reset{reload_running_, reload_done_};
     {
         std::vector<std::shared_ptr<pipeline>> revived;
         for (const auto& p : ps)
@@ -622,13 +650,22 @@ awaitable<void> source_runner::reload(table_identifier table) {
         throw error(errc::unknown_table, fmt::format("no pipeline of source {} table {} can reload",
                                                      id_, table.to_string()));
 
+    co_await baseline_beside_stream(table, std::move(ps), false);
+}
+
+awaitable<void> source_runner::baseline_beside_stream(table_identifier table,
+                                                      std::vector<std::shared_ptr<pipeline>> ps,
+                                                      bool begun) {
+    auto self = shared_from_this();
     std::vector<std::uint64_t> generations;
     for (const auto& p : ps) generations.push_back(co_await p->next_baseline_generation());
-    for (const auto& p : ps) {
-        baseline_work begin;
-        begin.what = baseline_work::kind::begin;
-        begin.rebuild = true;
-        co_await p->push_baseline(std::move(begin));
+    if (!begun) {
+        for (const auto& p : ps) {
+            baseline_work begin;
+            begin.what = baseline_work::kind::begin;
+            begin.rebuild = true;
+            co_await p->push_baseline(std::move(begin));
+        }
     }
     std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to{{table, ps}};
     dispatch_sink sink(std::move(to));
@@ -660,6 +697,33 @@ awaitable<void> source_runner::reload(table_identifier table) {
     for (std::size_t i = 0; i < ps.size(); ++i) {
         const auto& p = ps[i];
         co_await p->wait_baseline_done(generations[i]);
+    }
+}
+
+awaitable<void> source_runner::baseline_added_tables(
+    std::vector<std::shared_ptr<pipeline>> added) {
+    auto self = shared_from_this();
+    // One table at a time, like reloads (a source runs one baseline beside its stream).
+    while (reload_running_) co_await reload_done_.wait();
+    reload_running_ = true;
+    struct reset_flag {
+        bool& flag;
+        async_signal& signal;
+        ~reset_flag() {
+            flag = false;
+            signal.notify_all();
+        }
+    } reset{reload_running_, reload_done_};
+    for (const auto& table : tables_of(added)) {
+        std::vector<std::shared_ptr<pipeline>> ps;
+        for (const auto& p : added)
+            if (p->table() == table) ps.push_back(p);
+        try {
+            co_await baseline_beside_stream(table, std::move(ps), true);
+        } catch (const std::exception& e) {
+            if (observer_) observer_->on_source_disconnected(id_, e.what());
+        }
+        if (stopping_) co_return;
     }
 }
 

@@ -79,6 +79,12 @@ private:
     // it cannot. `partial` is set when some target took rows before it failed.
     boost::asio::awaitable<std::optional<position>> try_restore(bool& partial);
     boost::asio::awaitable<void> reload_requested(std::size_t local, std::string why);
+    // Baselines one table's pipelines while the stream goes on (reload; tables added to the
+    // configuration since a resume). `begun`: their begin items are queued already.
+    boost::asio::awaitable<void> baseline_beside_stream(table_identifier table,
+                                                        std::vector<std::shared_ptr<pipeline>> ps,
+                                                        bool begun);
+    boost::asio::awaitable<void> baseline_added_tables(std::vector<std::shared_ptr<pipeline>> added);
     boost::asio::awaitable<std::optional<position>> baseline_all(bool rebuild);
     boost::asio::awaitable<void> stream_until_stopped(position from);
     boost::asio::awaitable<void> finish();
@@ -111,7 +117,10 @@ private:
     async_signal finished_signal_;
     async_signal drained_signal_;
     async_signal release_signal_;
+    async_signal reload_done_;
     std::shared_ptr<snapshot> restore_;
+    // Pipelines with nothing to resume from while the rest of the source resumed.
+    std::vector<std::shared_ptr<pipeline>> added_;
     bool stopping_ = false;
     bool drained_ = false;
     bool released_ = false;
