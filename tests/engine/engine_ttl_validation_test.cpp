@@ -310,6 +310,45 @@ TEST_P(engine_operations, stop_all_policy_fails_every_pipeline_of_every_source) 
     });
 }
 
+TEST_P(engine_operations, changed_columns_rebaseline_the_table_by_default) {
+    run([](boost::asio::io_context& ctx) -> awaitable<void> {
+        auto src = std::make_shared<test_source>(ctx.get_executor());
+        src->set_schema(users, user_columns());
+        src->add_row(users, user(*src, 1, "ann"));
+        auto target = std::make_shared<recording_target>();  // default answer: re-baseline
+        auto observer = std::make_shared<recording_observer>();
+        auto eng = engine::builder()
+                       .add_source("test", src)
+                       .add_pipeline("test", users, target)
+                       .with_observer(observer)
+                       .build(ctx.get_executor());
+        co_await eng.async_start(use_awaitable);
+        co_await eng.async_await_ready(use_awaitable);
+        auto columns = user_columns();
+        columns.push_back({.name = "email", .type = "text", .ordinal_position = 4});
+        // An added column with a default: existing rows get it without any row change.
+        const auto altered = src->alter_schema(users, columns);
+        src->add_row(users, src->make_row(users, {{"id", value(1)}, {"name", value("ann")},
+                                                  {"status", value("active")},
+                                                  {"email", value("ann@example.com")}}));
+        src->insert(users, src->make_row(users, {{"id", value(2)}, {"name", value("bob")},
+                                                 {"email", value("bob@example.com")}}));
+        EXPECT_TRUE(co_await eventually([&] {
+            const auto r = target->get(key(1));
+            return r && r->find("email") && *r->find("email") == value("ann@example.com");
+        }));
+        EXPECT_TRUE(co_await eventually([&] { return target->get(key(2)).has_value(); }));
+        EXPECT_GE(target->rebuilds(), 1u);
+        const auto changes = observer->schema_changes();
+        CO_ASSERT_TRUE(!changes.empty());
+        EXPECT_NE(changes[0].find("3 -> 4 columns"), std::string::npos) << changes[0];
+        EXPECT_EQ(eng.table_schema("test", users)->size(), 4u);
+        EXPECT_EQ(eng.pipelines()[0].state, pipeline_state::streaming);
+        EXPECT_GE(observer->lag_updates(), 1);
+        co_await eng.async_stop(use_awaitable);
+    });
+}
+
 TEST(engine_operations_config, refuses_ttl_and_validation_options_it_cannot_honour) {
     boost::asio::io_context ctx;
     auto src = std::make_shared<test_source>(ctx.get_executor());

@@ -5,6 +5,7 @@
 
 #include "laredo/observer.hpp"
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -38,6 +39,12 @@ public:
         std::lock_guard lock(mutex_);
         rebaselines_.push_back(reason);
     }
+    void on_schema_change(const std::string&, const table_identifier&,
+                          const std::string& description) override {
+        std::lock_guard lock(mutex_);
+        schema_changes_.push_back(description);
+    }
+    void on_lag_updated(const std::string&, const lag_info&) override { ++lag_updates_; }
     void on_snapshot_started(const std::string& id) override { note("started " + id); }
     void on_snapshot_completed(const std::string& id, std::size_t, std::uint64_t, std::uint64_t,
                                duration) override {
@@ -67,6 +74,11 @@ public:
         std::lock_guard lock(mutex_);
         return rebaselines_;
     }
+    std::vector<std::string> schema_changes() const {
+        std::lock_guard lock(mutex_);
+        return schema_changes_;
+    }
+    int lag_updates() const { return lag_updates_.load(); }
     std::vector<std::string> snapshot_events() const {
         std::lock_guard lock(mutex_);
         return snapshot_events_;
@@ -91,6 +103,8 @@ private:
     std::vector<std::string> dead_letters_;
     std::vector<std::string> rebaselines_;
     std::vector<std::string> snapshot_events_;
+    std::vector<std::string> schema_changes_;
+    std::atomic<int> lag_updates_{0};
 };
 
 }  // namespace laredo::testing

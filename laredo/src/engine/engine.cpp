@@ -74,6 +74,9 @@ void engine_impl::add_pipeline(std::size_t source_index, std::string id, table_i
         [runner](std::size_t i, const std::string& why) {
             if (auto r = runner.lock()) r->post_reload_request(i, why);
         },
+        [runner](std::size_t i, schema_ptr schema) {
+            if (auto r = runner.lock()) r->set_schema(i, std::move(schema));
+        },
     };
     auto p = std::make_shared<pipeline>(local, std::move(id), slot.id, std::move(table),
                                         std::move(target), std::move(options), executor_,

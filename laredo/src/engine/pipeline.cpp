@@ -445,6 +445,7 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
         switch (work.what) {
             case baseline_work::kind::begin:
                 baselining_ = true;
+                awaiting_rebuild_ = false;
                 rebuilding_ = work.rebuild;
                 baseline_rows_ = 0;
                 expected_rows_ = 0;
@@ -609,6 +610,7 @@ awaitable<void> pipeline::process_changes(change_work work) {
         co_return;
     }
     if (!work.events) {
+        if (awaiting_rebuild_) co_return;  // changes were held back: nothing to confirm
         // Everything queued before the heartbeat is applied: the source has reached it.
         set_applied(work.heartbeat);
         confirm_applied(work.heartbeat);
@@ -617,6 +619,18 @@ awaitable<void> pipeline::process_changes(change_work work) {
     const auto& events = *work.events;
     if (observer_)
         for (const auto& e : events) observer_->on_change_received(id_, table_, e.action, e.pos);
+    for (const auto& e : events) {
+        const auto& schema = e.new_values.empty() ? e.old_values.schema() : e.new_values.schema();
+        if (!schema || schema == source_schema_) continue;
+        if (source_schema_ && *schema == *source_schema_) {
+            source_schema_ = schema;  // the same columns: remember the pointer
+            continue;
+        }
+        co_await adopt_columns(schema);
+        if (out_of_service()) co_return;
+        break;
+    }
+    if (awaiting_rebuild_) co_return;  // the reload's baseline brings these rows
 
     std::span<const change_event> to_apply(events);
     bool rewritten = false;

@@ -62,6 +62,8 @@ struct pipeline_hooks {
     std::function<void(std::size_t index, error_policy policy, const std::string& why)> failed;
     // Validation found drift and the pipeline's action is rebaseline: reload the table.
     std::function<void(std::size_t index, const std::string& why)> request_reload;
+    // The source's rows for the table now carry these columns.
+    std::function<void(std::size_t index, schema_ptr schema)> columns_changed;
 };
 
 // One source table -> filters/transforms -> target path. All its state lives on its strand;
@@ -167,6 +169,8 @@ private:
     bool has_ttl() const noexcept;
     bool expired(const row& r, std::chrono::system_clock::time_point now) const;
     void validate(const char* when);
+    // Asks the target about rows with new columns (design.md "Schema changes").
+    boost::asio::awaitable<void> adopt_columns(schema_ptr schema);
 
     boost::asio::awaitable<void> consume();
     boost::asio::awaitable<void> push_changes_on_strand(change_work work);
@@ -244,6 +248,9 @@ private:
     bool expected_known_ = false;
     // A reload asked by validation is running: a mismatch right after it only warns.
     bool validation_reload_pending_ = false;
+    // The table's columns changed and the target asked for a re-baseline: changes are not
+    // applied (the reload's baseline will hold them) until its begin arrives.
+    bool awaiting_rebuild_ = false;
     std::chrono::system_clock::time_point now_{};  // the time TTL is judged against
 
     // Read from other threads.

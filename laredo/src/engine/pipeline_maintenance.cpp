@@ -263,6 +263,39 @@ awaitable<void> pipeline::validation_loop() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Schema changes.
+
+awaitable<void> pipeline::adopt_columns(schema_ptr schema) {
+    const auto old = source_schema_;
+    schema_change_response answer;
+    try {
+        if (old) {
+            answer = co_await target_->on_schema_change(table_, *old, *schema);
+        } else {
+            answer = {schema_change_action::continue_, "columns reported"};
+        }
+    } catch (const std::exception& e) {
+        answer = {schema_change_action::error, e.what()};
+    }
+    const auto description =
+        fmt::format("columns of {} changed ({} -> {} columns): {}", table_.to_string(),
+                    old ? old->size() : 0, schema->size(), answer.message);
+    if (observer_) observer_->on_schema_change(id_, table_, description);
+    source_schema_ = schema;
+    hooks_.columns_changed(index_, schema);
+    switch (answer.action) {
+        case schema_change_action::continue_: break;
+        case schema_change_action::rebaseline:
+            awaiting_rebuild_ = true;
+            hooks_.request_reload(index_, description);
+            break;
+        case schema_change_action::error:
+            failed(options_.on_error, fmt::format("pipeline {}: {}", id_, description));
+            break;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // TTL.
 
 bool pipeline::has_ttl() const noexcept {

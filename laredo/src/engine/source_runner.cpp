@@ -92,6 +92,22 @@ void source_runner::attach(std::shared_ptr<pipeline> p) {
     pipelines_.push_back(std::move(p));
 }
 
+void source_runner::set_schema(std::size_t local, schema_ptr schema) {
+    std::lock_guard lock(schemas_mutex_);
+    schemas_[pipelines_.at(local)->table()] = std::move(schema);
+}
+
+void source_runner::report_lag() {
+    if (!observer_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (lag_reported_ && now - lag_reported_at_ < std::chrono::seconds(1)) return;
+    lag_reported_at_ = now;
+    const auto lag = source_->lag();
+    if (lag_reported_ && *lag_reported_ == lag) return;
+    lag_reported_ = lag;
+    observer_->on_lag_updated(id_, lag);
+}
+
 schema_ptr source_runner::schema_of(const table_identifier& table) const {
     std::lock_guard lock(schemas_mutex_);
     const auto it = schemas_.find(table);
@@ -145,6 +161,7 @@ awaitable<void> source_runner::reload_requested(std::size_t local, std::string w
     auto self = shared_from_this();
     const auto& p = pipelines_.at(local);
     if (observer_) observer_->on_rebaseline_triggered(id_, why);
+    while (reload_running_) co_await reload_done_.wait();  // one reload at a time
     std::exception_ptr failure;
     try {
         co_await reload(p->table());
@@ -153,7 +170,7 @@ awaitable<void> source_runner::reload_requested(std::size_t local, std::string w
     }
     if (failure && observer_)
         observer_->on_change_error(p->id(), p->table(), change_action::truncate,
-                                   "reload after validation failed: " + describe(failure));
+                                   "requested reload failed: " + describe(failure));
 }
 
 void source_runner::post_ack_cap(position pos) {
@@ -745,6 +762,7 @@ awaitable<void> source_runner::on_changes(std::vector<change_event> batch) {
         last_delivered_ = e.pos;
     }
     at_transaction_boundary_ = batch.back().ends_transaction;
+    report_lag();
 
     const auto& first = batch.front().table;
     const bool one_table = std::all_of(batch.begin(), batch.end(),
@@ -786,6 +804,7 @@ awaitable<void> source_runner::dispatch(const table_identifier& table,
 
 awaitable<void> source_runner::on_heartbeat(position pos) {
     if (pos.empty() || stopping_) co_return;
+    report_lag();
     for (const auto& p : live_pipelines()) {
         change_work beat;
         beat.heartbeat = pos;

@@ -68,6 +68,8 @@ public:
     const std::shared_ptr<sync_source>& source() const noexcept { return source_; }
     std::optional<position> last_acked() const { return ack_.last_acked(); }
     schema_ptr schema_of(const table_identifier& table) const;
+    // A pipeline saw new columns for its table (thread-safe).
+    void set_schema(std::size_t local, schema_ptr schema);
 
 private:
     class dispatch_sink;
@@ -130,6 +132,10 @@ private:
     bool reload_running_ = false;
     std::optional<position> last_delivered_;
     bool at_transaction_boundary_ = true;
+    std::chrono::steady_clock::time_point lag_reported_at_{};
+    std::optional<lag_info> lag_reported_;
+    // Tells the observer the source's lag, at most once a second, when it changed.
+    void report_lag();
 
     mutable std::mutex schemas_mutex_;
     std::map<table_identifier, schema_ptr> schemas_;
