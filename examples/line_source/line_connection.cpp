@@ -48,6 +48,7 @@ awaitable<void> line_connection::connect(const tcp::endpoint& to, int receive_bu
     socket_.set_option(tcp::no_delay(true));  // ACK lines are small: send them at once
 }
 
+// [guide:read-line]
 awaitable<std::string> line_connection::read_line() {
     auto [ec, n] = co_await asio::async_read_until(
         socket_, asio::dynamic_buffer(buffer_, max_line_bytes_), '\n', use_tuple);
@@ -62,6 +63,7 @@ awaitable<std::string> line_connection::read_line() {
     ++lines_read_;
     co_return line;
 }
+// [/guide:read-line]
 
 awaitable<void> line_connection::write_line(std::string line) {
     line += '\n';

@@ -356,4 +356,15 @@ awaitable<void> line_source::close() {
 }
 // [/guide:close]
 
+// [guide:reset]
+// Like dropping a replication slot: the upstream forgets every change before its newest, so
+// can_resume_from() says no to every older position and the next start takes a baseline.
+// The line protocol has no publication: drop_publication changes nothing.
+awaitable<void> line_source::reset_source(bool /*drop_publication*/) {
+    const auto conn = co_await connect();
+    co_await conn->write_line("RESET");
+    co_await expect(*conn, message::kind::history, "HISTORY");
+}
+// [/guide:reset]
+
 }  // namespace laredo::examples

@@ -28,6 +28,7 @@ namespace laredo::examples {
 //   SNAPSHOT s.t s.u ...   ROW s.t id=1 name=ann ...      every row of the tables, then
 //                          END 41                         the change the rows are as of
 //   HISTORY                HISTORY 12 41                  last ACK kept (- for none), newest
+//   RESET                  HISTORY 41 41                  history forgotten, as if all acked
 //   STREAM 41              BEGIN                          every transaction after change 41,
 //                          42 INSERT s.t id=4 name=dan    and then each new one as it commits:
 //                          43 UPDATE s.t id=4 name=dani   columns left out are unchanged
@@ -41,7 +42,8 @@ namespace laredo::examples {
 //
 // Positions are change numbers (sequence positions; the empty position is "before change 1").
 // Every column is text. The source resumes: the upstream keeps the changes after its last ACK,
-// so a new engine whose targets kept their rows streams on without a baseline.
+// so a new engine whose targets kept their rows streams on without a baseline. reset_source()
+// makes it forget that history (like dropping a replication slot): the next start baselines.
 //
 // Errors: a lost or refused connection is errc::transient (the engine reconnects and streams
 // again from the last ACK); a malformed line is errc::corrupt_data naming its number, the
@@ -60,7 +62,7 @@ struct line_source_options {
 };
 
 // [guide:class]
-class line_source final : public sync_source {
+class line_source final : public sync_source, public resettable {
 public:
     // Throws errc::invalid_config when batch_size is 0.
     line_source(boost::asio::any_io_executor executor, line_source_options options);
@@ -92,6 +94,9 @@ public:
     source_state state() const override { return state_.load(); }
 
     boost::asio::awaitable<void> close() override;
+
+    // resettable: the upstream forgets its history (call it while no engine runs the source).
+    boost::asio::awaitable<void> reset_source(bool drop_publication) override;
     // [/guide:class]
 
 private:

@@ -195,7 +195,11 @@ private:
     // The reply to a request other than STREAM.
     std::string answer(std::string_view verb, std::string_view args) {
         std::lock_guard lock(mutex_);
-        if (verb == "HISTORY") {
+        if (verb == "RESET") {
+            acked_ = newest_;
+            history_.clear();
+        }
+        if (verb == "HISTORY" || verb == "RESET") {
             return fmt::format("HISTORY {} {}\n", acked_ ? std::to_string(*acked_) : "-", newest_);
         }
         std::vector<table_identifier> asked;

@@ -571,6 +571,7 @@ struct line_engine {
 
 TEST_P(line, engine_brings_the_baseline_and_every_change_to_an_indexed_target) {
     run([&](io_context& ctx) -> awaitable<void> {
+        // [guide:engine-test]
         upstream_with_users u(ctx);
         std::vector<upstream_change> rows{insert("1", "ann"), insert("2", "bob")};
         u.up.commit(rows);
@@ -592,6 +593,7 @@ TEST_P(line, engine_brings_the_baseline_and_every_change_to_an_indexed_target) {
         co_await t.eng.async_stop(use_awaitable);
         EXPECT_EQ(t.source->state(), source_state::closed);
         EXPECT_TRUE(co_await eventually([&] { return u.up.open_connections() == 0; }));
+        // [/guide:engine-test]
     });
 }
 
@@ -607,7 +609,8 @@ TEST_P(line, engine_pause_stops_reading_so_tcp_holds_the_upstream_back_and_nothi
         co_await t.eng.async_start(use_awaitable);
         co_await t.eng.async_await_ready(use_awaitable);
         co_await t.eng.async_pause("line", use_awaitable);
-        EXPECT_EQ(t.source->state(), source_state::paused);
+        // (The stream may still be connecting: it starts paused then.)
+        EXPECT_TRUE(co_await eventually([&] { return t.source->state() == source_state::paused; }));
 
         // About 2 MB of changes; the buffers on the way (pipeline, read buffer, both sockets)
         // hold well under 300 KB of them.
@@ -697,6 +700,33 @@ TEST_P(line, engine_restarted_on_the_same_target_resumes_without_a_baseline) {
         EXPECT_TRUE(co_await eventually([&] { return target->count() == 2 && !target->get("1"); }));
         EXPECT_EQ(second.name_of("3"), "cy");
         EXPECT_EQ(u.up.snapshots_served(), 1u);  // the first engine's baseline only
+        co_await second.eng.async_stop(use_awaitable);
+    });
+}
+
+TEST_P(line, engine_started_after_reset_source_takes_a_new_baseline) {
+    run([&](io_context& ctx) -> awaitable<void> {
+        upstream_with_users u(ctx);
+        commit_one(u.up, insert("1", "ann"));
+        indexed_target_options keep;
+        keep.keep_position_across_engines = true;
+        std::shared_ptr<indexed_target> target;
+        {
+            line_engine first(ctx, options_for(u.up), {}, keep);
+            target = first.target;
+            co_await first.eng.async_start(use_awaitable);
+            co_await first.eng.async_await_ready(use_awaitable);
+            co_await first.eng.async_stop(use_awaitable);
+        }
+        commit_one(u.up, insert("2", "bob"));
+        line_source tool(ctx.get_executor(), options_for(u.up));
+        co_await on_source(tool, tool.reset_source(false));
+        EXPECT_FALSE(co_await on_source(tool, tool.can_resume_from(position::from_sequence(1))));
+        line_engine second(ctx, options_for(u.up), {}, {}, target);
+        co_await second.eng.async_start(use_awaitable);
+        co_await second.eng.async_await_ready(use_awaitable);
+        EXPECT_EQ(u.up.snapshots_served(), 2u);
+        EXPECT_EQ(target->count(), 2u);
         co_await second.eng.async_stop(use_awaitable);
     });
 }
