@@ -5,6 +5,8 @@
 
 #include "laredo/dead_letter_store.hpp"
 
+#include "temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -14,24 +16,10 @@
 
 namespace laredo::deadletter::testing {
 
-class temp_dir {
+// A fresh directory, removed with its contents.
+class temp_dir : public laredo::testing::temp_dir {
   public:
-    temp_dir() {
-        auto pattern =
-            (std::filesystem::temp_directory_path() / "laredo-deadletter-XXXXXX").string();
-        if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const std::filesystem::path& path() const noexcept { return path_; }
-
-  private:
-    std::filesystem::path path_;
+    temp_dir() : laredo::testing::temp_dir("laredo-deadletter") {}
 };
 
 inline column_definition column(std::string name, std::string type, int key = 0) {

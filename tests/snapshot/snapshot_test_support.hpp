@@ -6,6 +6,8 @@
 #include "laredo/row.hpp"
 #include "laredo/snapshot_store.hpp"
 
+#include "temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -19,25 +21,10 @@
 
 namespace laredo::snapshots::testing {
 
-// A fresh directory under the system temp directory, removed with everything in it.
-class temp_dir {
+// A fresh directory, removed with its contents.
+class temp_dir : public laredo::testing::temp_dir {
   public:
-    temp_dir() {
-        auto pattern = (std::filesystem::temp_directory_path() / "laredo-snapshot-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    const std::filesystem::path& path() const noexcept { return path_; }
-
-  private:
-    std::filesystem::path path_;
+    temp_dir() : laredo::testing::temp_dir("laredo-snapshot") {}
 };
 
 inline std::string read_all(const std::filesystem::path& p) {

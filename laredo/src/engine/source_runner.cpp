@@ -24,6 +24,19 @@ using asio::use_awaitable;
 
 namespace {
 
+// Holds the source's one reload slot (a reload, or a baseline of added tables) for a scope.
+struct reload_slot {
+    bool& running;
+    async_signal& done;
+    reload_slot(bool& r, async_signal& d) : running(r), done(d) { running = true; }
+    ~reload_slot() {
+        running = false;
+        done.notify_all();
+    }
+    reload_slot(const reload_slot&) = delete;
+    reload_slot& operator=(const reload_slot&) = delete;
+};
+
 // Runs one phase of the source (init, baseline, stream...) as a child coroutine that `sig`
 // can cancel (terminal cancellation) without touching the runner's own coroutine.
 template <class T>
@@ -426,7 +439,11 @@ awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
         std::exception_ptr failure;
         try {
             partial = true;
-            co_await p->restore_table(std::move(*entries[i]), positions[i]);
+            // Only the rows move: other sources' runners read the entries' ids meanwhile.
+            auto& e = *entries[i];
+            snapshot_table table{e.pipeline_id, e.source_id,         e.info,
+                                 e.position,    e.schema_fingerprint, std::move(e.rows)};
+            co_await p->restore_table(std::move(table), positions[i]);
         } catch (...) {
             failure = std::current_exception();
         }
@@ -648,15 +665,7 @@ awaitable<void> source_runner::reload(table_identifier table) {
         throw error(errc::invalid_argument,
                     fmt::format("a reload of source {} is already running", id_));
     }
-    reload_running_ = true;
-    struct reset_flag {
-        bool& flag;
-        async_signal& signal;
-        ~reset_flag() {
-            flag = false;
-            signal.notify_all();
-        }
-    } reset{reload_running_, reload_done_};
+    reload_slot slot(reload_running_, reload_done_);
     {
         std::vector<std::shared_ptr<pipeline>> revived;
         for (const auto& p : ps)
@@ -722,15 +731,7 @@ awaitable<void> source_runner::baseline_added_tables(
     auto self = shared_from_this();
     // One table at a time, like reloads (a source runs one baseline beside its stream).
     while (reload_running_) co_await reload_done_.wait();
-    reload_running_ = true;
-    struct reset_flag {
-        bool& flag;
-        async_signal& signal;
-        ~reset_flag() {
-            flag = false;
-            signal.notify_all();
-        }
-    } reset{reload_running_, reload_done_};
+    reload_slot slot(reload_running_, reload_done_);
     for (const auto& table : tables_of(added)) {
         std::vector<std::shared_ptr<pipeline>> ps;
         for (const auto& p : added)

@@ -3,21 +3,20 @@
 // A fresh directory under the system's temporary directory, removed with everything in it
 // when the object goes away.
 
-#include <atomic>
+#include <cstdlib>
 #include <filesystem>
-#include <random>
+#include <stdexcept>
 #include <string>
 
 namespace laredo::testing {
 
 class temp_dir {
 public:
-    explicit temp_dir(const std::string& prefix) {
-        static std::atomic<unsigned> counter{0};
-        std::random_device rd;
-        path_ = std::filesystem::temp_directory_path() /
-                (prefix + "-" + std::to_string(rd()) + "-" + std::to_string(counter++));
-        std::filesystem::create_directories(path_);
+    explicit temp_dir(const std::string& prefix = "laredo") {
+        auto pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw std::runtime_error("mkdtemp failed for " + pattern);
+        path_ = pattern;
     }
     ~temp_dir() {
         std::error_code ignored;
