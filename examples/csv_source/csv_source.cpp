@@ -33,10 +33,12 @@ awaitable<table_schemas> csv_source::init(const source_config& config) {
         for (const auto& t : config.tables) {
             const auto header = csv_reader::open(table_path(t)).next();
             if (!header) throw error(errc::schema_mismatch, table_path(t).string() + ": no header");
+            // [guide:columns]
             // name, type, type OID, nullable, key, ordinal, key ordinal: the first is the key
             for (int i = 0; i < int(header->size()); ++i) {
                 out[t].push_back({(*header)[i], "text", 0, i > 0, i == 0, i + 1, i == 0 ? 1 : 0});
             }
+            // [/guide:columns]
             schemas_[t] = row_schema::make(out[t]);
         }
     } catch (...) {
@@ -84,6 +86,7 @@ awaitable<position> csv_source::baseline(const std::vector<table_identifier>& ta
     co_return position::from_sequence(missing ? 0 : at);
 }
 
+// [guide:csv-stream]
 awaitable<void> csv_source::stream(position from, change_handler& handler) {
     const auto cs = co_await asio::this_coro::cancellation_state;
     const auto stopped = [&] { return cs.cancelled() != asio::cancellation_type::none || closed_; };
@@ -111,6 +114,7 @@ awaitable<void> csv_source::stream(position from, change_handler& handler) {
     }
     if (!closed_) state_ = source_state::connected;
 }
+// [/guide:csv-stream]
 
 int csv_source::compare_positions(const position& a, const position& b) const {
     const auto rank = [](const position& p) { return p.empty() ? 0 : p.sequence() + 1; };

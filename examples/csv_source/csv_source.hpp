@@ -46,11 +46,13 @@ public:
     boost::asio::awaitable<position> baseline(const std::vector<table_identifier>& tables,
                                               baseline_sink& sink) override;
     boost::asio::awaitable<void> stream(position from, change_handler& handler) override;
+    // [guide:ephemeral]
     boost::asio::awaitable<void> ack(position) override { co_return; }
     bool supports_resume() const override { return false; }
     boost::asio::awaitable<std::optional<position>> last_acked_position() override {
         co_return std::nullopt;
     }
+    // [/guide:ephemeral]
     int compare_positions(const position& a, const position& b) const override;
     std::string position_to_string(const position& pos) const override;
     position position_from_string(std::string_view text) const override;

@@ -740,12 +740,13 @@ TEST(line_wiring, standalone_the_embedder_runs_the_io_context_on_its_own_threads
     auto up = std::make_unique<line_upstream>(upstream_ctx.get_executor());
     up->add_table(users, {"id", "name", "note"});
     commit_one(*up, insert("1", "ann"));
-    line_source_options options = options_for(*up);
-    std::optional<row> seen;
+    const auto upstream_address = up->endpoint();
 
     // [guide:wiring-standalone]
     boost::asio::io_context ctx;
     auto work = boost::asio::make_work_guard(ctx);  // run() returns only when we say so
+    laredo::examples::line_source_options options;
+    options.upstream = upstream_address;  // where the line server listens
     auto source = std::make_shared<line_source>(ctx.get_executor(), options);
     auto target = std::make_shared<indexed_target>();
     auto engine = laredo::engine::builder()
@@ -756,16 +757,17 @@ TEST(line_wiring, standalone_the_embedder_runs_the_io_context_on_its_own_threads
     std::vector<std::thread> threads;  // the engine starts none: run the context yourself
     for (int i = 0; i < 4; ++i) threads.emplace_back([&ctx] { ctx.run(); });
     started.get();  // throws laredo::error when the engine cannot start
+    std::optional<laredo::row> ann;
     if (engine.await_ready(std::chrono::seconds(30))) {
-        seen = target->get("1");  // reads are safe from any thread
+        ann = target->get("1");  // reads are safe from any thread
     }
     engine.async_stop(boost::asio::use_future).get();  // drain, final ACK, close
     work.reset();
     for (auto& t : threads) t.join();
     // [/guide:wiring-standalone]
 
-    ASSERT_TRUE(seen);
-    EXPECT_EQ(seen->at("name"), value("ann"));
+    ASSERT_TRUE(ann);
+    EXPECT_EQ(ann->at("name"), value("ann"));
     EXPECT_EQ(source->state(), source_state::closed);
     EXPECT_EQ(up->last_ack(), 1u);
     up.reset();
