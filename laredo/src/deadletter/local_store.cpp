@@ -263,7 +263,11 @@ void local_store::remove_through(const std::string& pipeline_id, std::uint64_t s
     }
     if (dropped == 0 && !torn) return;  // nothing to remove
 
-    const fs::path temp = s.dir / ("." + f.path.filename().string() + ".tmp");
+    // Built in steps: g++ 12 -O2 reports a false -Wrestrict on "." + string + ".tmp".
+    std::string temp_name = f.path.filename().string();
+    temp_name.insert(0, 1, '.');
+    temp_name += ".tmp";
+    const fs::path temp = s.dir / temp_name;
     try {
         detail::file out(temp, O_TRUNC);
         out.write_all(content);
