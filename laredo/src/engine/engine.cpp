@@ -35,14 +35,14 @@ namespace detail {
 engine_impl::engine_impl(asio::any_io_executor executor, engine_options options)
     : executor_(std::move(executor)),
       control_(asio::make_strand(executor_)),
-      options_(std::move(options)),
+      options_(std::make_shared<const engine_options>(std::move(options))),
       snapshot_done_(control_) {}
 
 void engine_impl::add_source(std::string id, std::shared_ptr<sync_source> source,
                              std::size_t pipelines) {
     std::weak_ptr<engine_impl> weak = weak_from_this();
     auto runner = std::make_shared<source_runner>(
-        id, source, pipelines, options_, options_.observer.get(),
+        id, source, pipelines, options_,
         [weak](const std::string& why) {
             if (auto self = weak.lock()) self->stop_all_sources(why);
         });
@@ -80,8 +80,7 @@ void engine_impl::add_pipeline(std::size_t source_index, std::string id, table_i
     };
     auto p = std::make_shared<pipeline>(local, std::move(id), slot.id, std::move(table),
                                         std::move(target), std::move(options), executor_,
-                                        slot.source.get(), options_.observer.get(),
-                                        options_.dead_letters.get(), std::move(hooks));
+                                        slot.source.get(), options_, std::move(hooks));
     slot.runner->attach(p);
     pipelines_.push_back(std::move(p));
     reached_.push_back(false);
@@ -109,9 +108,9 @@ awaitable<void> engine_impl::start() {
         if (expected == status::running) throw error(errc::already_started, "engine already started");
         throw error(errc::stopped, "engine stopped");
     }
-    if (options_.snapshots && options_.restore_from_snapshot) co_await load_restore_snapshot();
+    if (options_->snapshots && options_->restore_from_snapshot) co_await load_restore_snapshot();
     for (auto& s : sources_) s.runner->start();
-    if (options_.snapshots && options_.snapshot_interval.count() > 0) {
+    if (options_->snapshots && options_->snapshot_interval.count() > 0) {
         snapshot_timer_ = std::make_unique<asio::steady_timer>(control_);
         asio::co_spawn(control_, snapshot_loop(), asio::detached);
     }
@@ -126,12 +125,12 @@ awaitable<void> engine_impl::stop() {
     }
     if (snapshot_timer_) snapshot_timer_->cancel();
     const auto deadline =
-        options_.shutdown_timeout.count() > 0
-            ? std::chrono::steady_clock::now() + options_.shutdown_timeout
+        options_->shutdown_timeout.count() > 0
+            ? std::chrono::steady_clock::now() + options_->shutdown_timeout
             : std::chrono::steady_clock::time_point::max();
     // Stop reading and drain; take the shutdown snapshot; then the final ACKs and close.
     bool in_time = co_await on_every_runner(&source_runner::stop_reading, deadline);
-    if (in_time && options_.snapshots && options_.snapshot_on_shutdown) {
+    if (in_time && options_->snapshots && options_->snapshot_on_shutdown) {
         std::map<std::string, std::string> labels{{"trigger", "shutdown"}};
         try {
             co_await create_snapshot(std::move(labels));
@@ -162,7 +161,7 @@ awaitable<void> engine_impl::stop() {
         throw error(errc::timeout,
                     fmt::format("engine stop did not finish within {} ms; buffered changes were "
                                 "dropped and will be re-delivered after a restart",
-                                options_.shutdown_timeout.count()));
+                                options_->shutdown_timeout.count()));
     }
 }
 

@@ -52,7 +52,7 @@ public:
     const boost::asio::strand<boost::asio::any_io_executor>& control() const noexcept {
         return control_;
     }
-    const engine_options& options() const noexcept { return options_; }
+    const engine_options& options() const noexcept { return *options_; }
     const std::vector<source_slot>& sources() const noexcept { return sources_; }
     const std::vector<std::shared_ptr<pipeline>>& pipelines() const noexcept { return pipelines_; }
 
@@ -78,7 +78,8 @@ private:
 
     boost::asio::any_io_executor executor_;
     boost::asio::strand<boost::asio::any_io_executor> control_;
-    engine_options options_;
+    // Shared with runners and pipelines, which may finish after the last engine handle.
+    std::shared_ptr<const engine_options> options_;
     std::vector<source_slot> sources_;
     std::vector<std::shared_ptr<pipeline>> pipelines_;
     std::atomic<status> status_{status::created};

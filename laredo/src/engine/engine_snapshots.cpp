@@ -44,17 +44,17 @@ awaitable<std::shared_ptr<snapshot>> load_newest(std::shared_ptr<snapshot_store>
 }  // namespace
 
 snapshot_store& engine_impl::snapshots() const {
-    if (!options_.snapshots) throw error(errc::unsupported, "no snapshot store configured");
-    return *options_.snapshots;
+    if (!options_->snapshots) throw error(errc::unsupported, "no snapshot store configured");
+    return *options_->snapshots;
 }
 
 dead_letter_store& engine_impl::dead_letters() const {
-    if (!options_.dead_letters) throw error(errc::unsupported, "no dead-letter store configured");
-    return *options_.dead_letters;
+    if (!options_->dead_letters) throw error(errc::unsupported, "no dead-letter store configured");
+    return *options_->dead_letters;
 }
 
 asio::any_io_executor engine_impl::snapshot_executor() const {
-    return options_.snapshot_executor ? options_.snapshot_executor : executor_;
+    return options_->snapshot_executor ? options_->snapshot_executor : executor_;
 }
 
 awaitable<void> engine_impl::load_restore_snapshot() {
@@ -63,14 +63,14 @@ awaitable<void> engine_impl::load_restore_snapshot() {
     std::shared_ptr<snapshot> loaded;
     std::exception_ptr failure;
     try {
-        loaded = co_await asio::co_spawn(snapshot_executor(), load_newest(options_.snapshots, id),
+        loaded = co_await asio::co_spawn(snapshot_executor(), load_newest(options_->snapshots, id),
                                          use_awaitable);
     } catch (...) {
         failure = std::current_exception();
     }
     if (failure) {
-        if (options_.observer)
-            options_.observer->on_snapshot_failed(
+        if (options_->observer)
+            options_->observer->on_snapshot_failed(
                 id->empty() ? "(list)" : *id,
                 fmt::format("cannot restore from snapshot {}: {}; taking a baseline",
                             id->empty() ? "(none)" : *id, describe(failure)));
@@ -109,7 +109,7 @@ awaitable<snapshot_descriptor> engine_impl::take_snapshot(
         fmt::format("snap-{:%Y%m%dT%H%M%S}{:06}Z-{}",
                     fmt::gmtime(std::chrono::system_clock::to_time_t(now)), micros,
                     ++snapshot_counter_);
-    auto* observer = options_.observer.get();
+    auto* observer = options_->observer.get();
     if (observer) observer->on_snapshot_started(id);
     const auto started = std::chrono::steady_clock::now();
 
@@ -144,7 +144,7 @@ awaitable<snapshot_descriptor> engine_impl::take_snapshot(
         }
         std::shared_ptr<const snapshot> frozen = snap;
         saved = co_await asio::co_spawn(snapshot_executor(),
-                                        save_snapshot(options_.snapshots, frozen), use_awaitable);
+                                        save_snapshot(options_->snapshots, frozen), use_awaitable);
     } catch (...) {
         failure = std::current_exception();
     }
@@ -161,10 +161,10 @@ awaitable<snapshot_descriptor> engine_impl::take_snapshot(
         observer->on_snapshot_completed(id, saved.tables.size(), saved.row_count, saved.size_bytes,
                                         std::chrono::steady_clock::now() - started);
     }
-    if (options_.snapshot_retention > 0) {
+    if (options_->snapshot_retention > 0) {
         try {
             co_await asio::co_spawn(snapshot_executor(),
-                                    prune_snapshots(options_.snapshots, options_.snapshot_retention),
+                                    prune_snapshots(options_->snapshots, options_->snapshot_retention),
                                     use_awaitable);
         } catch (...) {
             // The snapshot itself is saved; a failed prune is retried after the next one.
@@ -179,7 +179,7 @@ awaitable<snapshot_descriptor> engine_impl::take_snapshot(
 awaitable<void> engine_impl::snapshot_loop() {
     auto self = shared_from_this();
     while (status_.load() == status::running) {
-        snapshot_timer_->expires_after(options_.snapshot_interval);
+        snapshot_timer_->expires_after(options_->snapshot_interval);
         boost::system::error_code ec;
         co_await snapshot_timer_->async_wait(asio::redirect_error(use_awaitable, ec));
         if (ec || status_.load() != status::running) break;

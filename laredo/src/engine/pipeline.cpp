@@ -32,8 +32,8 @@ awaitable<bool> cancelled() {
 pipeline::pipeline(std::size_t index, std::string id, std::string source_id,
                    table_identifier table, std::shared_ptr<sync_target> target,
                    pipeline_options options, asio::any_io_executor executor,
-                   const sync_source* source, engine_observer* observer,
-                   dead_letter_store* dead_letters, pipeline_hooks hooks)
+                   const sync_source* source, std::shared_ptr<const engine_options> engine,
+                   pipeline_hooks hooks)
     : index_(index),
       id_(std::move(id)),
       source_id_(std::move(source_id)),
@@ -42,8 +42,9 @@ pipeline::pipeline(std::size_t index, std::string id, std::string source_id,
       options_(std::move(options)),
       strand_(asio::make_strand(executor)),
       source_(source),
-      observer_(observer),
-      dead_letters_(dead_letters),
+      engine_(std::move(engine)),
+      observer_(engine_->observer.get()),
+      dead_letters_(engine_->dead_letters.get()),
       hooks_(std::move(hooks)),
       work_(strand_),
       space_(strand_),
@@ -495,9 +496,11 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
                     in_ack_ = true;
                     hooks_.ack_membership(index_, true);
                 }
+                // Validated before the pipeline counts as ready, so whoever sees it ready
+                // also sees the result.
+                validate("after baseline");
                 set_state(paused_ ? pipeline_state::paused : pipeline_state::streaming);
                 confirm_applied(work.pos);
-                validate("after baseline");
                 break;
             }
             case baseline_work::kind::failed:

@@ -5,6 +5,7 @@
 #include "laredo/dead_letter_store.hpp"
 #include "laredo/snapshot_store.hpp"
 
+#include "laredo/engine.hpp"
 #include "laredo/observer.hpp"
 #include "laredo/pipeline_options.hpp"
 #include "laredo/sync_source.hpp"
@@ -73,7 +74,7 @@ public:
     pipeline(std::size_t index, std::string id, std::string source_id, table_identifier table,
              std::shared_ptr<sync_target> target, pipeline_options options,
              boost::asio::any_io_executor executor, const sync_source* source,
-             engine_observer* observer, dead_letter_store* dead_letters, pipeline_hooks hooks);
+             std::shared_ptr<const engine_options> engine, pipeline_hooks hooks);
 
     const std::string& id() const noexcept { return id_; }
     const std::string& source_id() const noexcept { return source_id_; }
@@ -209,6 +210,8 @@ private:
     const pipeline_options options_;
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     const sync_source* const source_;
+    // Keeps the observer and the dead-letter store alive while the pipeline finishes.
+    const std::shared_ptr<const engine_options> engine_;
     engine_observer* const observer_;
     dead_letter_store* const dead_letters_;
     const pipeline_hooks hooks_;

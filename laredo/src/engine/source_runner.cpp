@@ -86,14 +86,14 @@ private:
 };
 
 source_runner::source_runner(std::string id, std::shared_ptr<sync_source> source,
-                             std::size_t pipelines, const engine_options& options, engine_observer* observer,
+                             std::size_t pipelines, std::shared_ptr<const engine_options> options,
                              stop_all_fn stop_all)
     : id_(std::move(id)),
       source_(std::move(source)),
-      options_(options),
-      observer_(observer),
+      options_(std::move(options)),
+      observer_(options_->observer.get()),
       stop_all_(std::move(stop_all)),
-      ack_(id_, *source_, pipelines, observer),
+      ack_(id_, *source_, pipelines, observer_),
       stop_requested_(source_->get_executor()),
       finished_signal_(source_->get_executor()),
       drained_signal_(source_->get_executor()),
@@ -252,7 +252,7 @@ awaitable<void> source_runner::fail_pipelines(const std::vector<std::shared_ptr<
 awaitable<bool> source_runner::initialize() {
     const source_config config{tables_of(pipelines_)};
     table_schemas schemas;
-    auto backoff = options_.source_retry_initial_backoff;
+    auto backoff = options_->source_retry_initial_backoff;
     for (int attempt = 0;; ++attempt) {
         std::exception_ptr failure;
         try {
@@ -265,9 +265,9 @@ awaitable<bool> source_runner::initialize() {
         if (stopping_) co_return false;
         const auto why = "init failed: " + describe(failure);
         if (observer_) observer_->on_source_disconnected(id_, why);
-        if (retryable_source_failure(failure) && attempt < options_.source_max_retries) {
+        if (retryable_source_failure(failure) && attempt < options_->source_max_retries) {
             co_await backoff_sleep(backoff);
-            backoff = std::min(backoff * 2, options_.source_retry_max_backoff);
+            backoff = std::min(backoff * 2, options_->source_retry_max_backoff);
             if (stopping_) co_return false;
             continue;
         }
@@ -463,7 +463,7 @@ awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
 }
 
 awaitable<std::optional<position>> source_runner::baseline_all(bool rebuild) {
-    auto backoff = options_.source_retry_initial_backoff;
+    auto backoff = options_->source_retry_initial_backoff;
     for (int attempt = 0;; ++attempt) {
         const auto ps = live_pipelines();
         if (ps.empty()) co_return std::nullopt;
@@ -497,11 +497,11 @@ awaitable<std::optional<position>> source_runner::baseline_all(bool rebuild) {
         if (stopping_) co_return std::nullopt;
         const auto why = "baseline failed: " + describe(failure);
         if (observer_) observer_->on_source_disconnected(id_, why);
-        if (retryable_source_failure(failure) && attempt < options_.source_max_retries) {
+        if (retryable_source_failure(failure) && attempt < options_->source_max_retries) {
             // The next attempt rebuilds, so rows of the partial attempt cannot linger.
             rebuild = true;
             co_await backoff_sleep(backoff);
-            backoff = std::min(backoff * 2, options_.source_retry_max_backoff);
+            backoff = std::min(backoff * 2, options_->source_retry_max_backoff);
             if (stopping_) co_return std::nullopt;
             continue;
         }
@@ -516,7 +516,7 @@ awaitable<std::optional<position>> source_runner::baseline_all(bool rebuild) {
 }
 
 awaitable<void> source_runner::stream_until_stopped(position from) {
-    auto backoff = options_.source_retry_initial_backoff;
+    auto backoff = options_->source_retry_initial_backoff;
     int attempts = 0;
     for (;;) {
         if (stopping_ || live_pipelines().empty()) co_return;
@@ -543,10 +543,10 @@ awaitable<void> source_runner::stream_until_stopped(position from) {
         }
         const auto why = "stream error: " + message;
         if (observer_) observer_->on_source_disconnected(id_, why);
-        if (retryable_source_failure(failure) && attempts < options_.source_max_retries) {
+        if (retryable_source_failure(failure) && attempts < options_->source_max_retries) {
             ++attempts;
             co_await backoff_sleep(backoff);
-            backoff = std::min(backoff * 2, options_.source_retry_max_backoff);
+            backoff = std::min(backoff * 2, options_->source_retry_max_backoff);
             // Stream again from what every pipeline has durably applied; pipelines skip the
             // part they applied already.
             if (auto acked = ack_.last_acked()) from = *acked;

@@ -28,7 +28,7 @@ public:
     using stop_all_fn = std::function<void(const std::string& why)>;
 
     source_runner(std::string id, std::shared_ptr<sync_source> source, std::size_t pipelines,
-                  const engine_options& options, engine_observer* observer,
+                  std::shared_ptr<const engine_options> options,
                   stop_all_fn stop_all);
 
     // Pipelines are attached before start(), in the order of their local index (the index
@@ -105,7 +105,9 @@ private:
 
     const std::string id_;
     const std::shared_ptr<sync_source> source_;
-    const engine_options& options_;
+    // Shared with the engine: a runner still finishing after the last engine handle went
+    // away must not read freed options or call a freed observer.
+    const std::shared_ptr<const engine_options> options_;
     engine_observer* const observer_;
     const stop_all_fn stop_all_;
     std::vector<std::shared_ptr<pipeline>> pipelines_;
