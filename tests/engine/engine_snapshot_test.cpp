@@ -92,6 +92,52 @@ TEST_P(engine_snapshots, restore_replaces_the_baseline_and_later_changes_apply) 
     });
 }
 
+TEST_P(engine_snapshots, pipeline_missing_from_the_snapshot_is_baselined_alone) {
+    temp_dir dir("laredo-snapshots");
+    run([&dir](boost::asio::io_context& ctx) -> awaitable<void> {
+        restart_fixture f(ctx);
+        engine_options options;
+        options.snapshots = std::make_shared<snapshots::local_store>(dir.path());
+        pipeline_options no_retries;
+        no_retries.max_retries = 0;
+        auto build = [&](std::shared_ptr<test_source> src, std::shared_ptr<recording_target> a,
+                         std::shared_ptr<recording_target> b) {
+            return engine::builder()
+                .add_source("test", std::move(src))
+                .add_pipeline("test", users, std::move(a))
+                .add_pipeline("test", users, std::move(b), no_retries)
+                .with_options(options)
+                .build(ctx.get_executor());
+        };
+        {
+            auto b = std::make_shared<recording_target>("b");
+            auto eng = build(f.first, std::make_shared<recording_target>("a"), b);
+            co_await eng.async_start(use_awaitable);
+            co_await eng.async_await_ready(use_awaitable);
+            b->fail_next(1, errc::target_failed);
+            f.first->insert(users, user(*f.first, 4, "new"));
+            EXPECT_TRUE(co_await eventually(
+                [&] { return eng.pipelines()[1].state == pipeline_state::error; }));
+            const auto taken = co_await eng.async_create_snapshot({}, use_awaitable);
+            EXPECT_EQ(taken.tables.size(), 1u);  // the failed pipeline's table is not in it
+            EXPECT_EQ(taken.source_positions.count("test"), 1u);
+            co_await eng.async_stop(use_awaitable);
+        }
+        auto second = f.restarted(ctx);
+        auto a = std::make_shared<recording_target>("a");
+        auto b = std::make_shared<recording_target>("b");
+        auto eng = build(second, a, b);
+        co_await eng.async_start(use_awaitable);
+        co_await eng.async_await_ready(use_awaitable);
+        EXPECT_EQ(a->restores(), 1u);
+        EXPECT_EQ(a->baselines_completed(), 0u);
+        EXPECT_EQ(b->baselines_completed(), 1u);
+        EXPECT_EQ(b->rows(), a->rows());
+        EXPECT_EQ(a->count(), 4u);
+        co_await eng.async_stop(use_awaitable);
+    });
+}
+
 TEST_P(engine_snapshots, snapshot_without_a_position_for_the_source_falls_back_to_a_baseline) {
     temp_dir dir("laredo-snapshots");
     run([&dir](boost::asio::io_context& ctx) -> awaitable<void> {

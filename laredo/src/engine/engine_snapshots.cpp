@@ -123,21 +123,18 @@ awaitable<snapshot_descriptor> engine_impl::take_snapshot(
     try {
         for (auto& slot : sources_) {
             const auto& source = *slot.source;
-            bool complete = true;
+            // A pipeline that is not streaming (ERROR, still baselining) has no table here: a
+            // restore baselines that table alone and restores the others.
             std::optional<position> low;
             for (const auto& p : pipelines_) {
                 if (p->source_id() != slot.id) continue;
                 auto table = co_await p->export_table();
-                if (!table || table->position.empty()) {
-                    complete = false;  // not streaming: the source cannot resume from here
-                    if (table) snap->tables.push_back(std::move(*table));
-                    continue;
-                }
+                if (!table || table->position.empty()) continue;
                 auto pos = source.position_from_string(table->position);
                 if (!low || source.compare_positions(pos, *low) < 0) low = pos;
                 snap->tables.push_back(std::move(*table));
             }
-            if (complete && low) {
+            if (low) {
                 snap->descriptor.source_positions[slot.id] = source.position_to_string(*low);
                 lowest[slot.id] = *low;
             }
