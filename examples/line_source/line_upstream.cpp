@@ -246,7 +246,10 @@ private:
         if (!acked) return false;
         std::lock_guard lock(mutex_);
         if (!acked_ || *acked > *acked_) acked_ = *acked;
-        while (!history_.empty() && history_.front().last <= *acked_) history_.pop_front();
+        // A raw line sent after change n is not covered by ACK n.
+        while (!history_.empty() && (history_.front().last < *acked_ ||
+                                     (history_.front().last == *acked_ && !history_.front().raw)))
+            history_.pop_front();
         return true;
     }
 
