@@ -17,7 +17,7 @@ namespace laredo::examples {
 // reconnects), errc::corrupt_data for a line longer than max_line_bytes; a cancelled
 // operation throws boost::system::system_error(operation_aborted).
 class line_connection {
-public:
+  public:
     line_connection(boost::asio::any_io_executor executor, std::size_t max_line_bytes);
 
     // receive_buffer_bytes > 0 sets SO_RCVBUF before connecting: how much the kernel holds
@@ -40,7 +40,7 @@ public:
     // Closes the socket; a read or write in flight completes with operation_aborted.
     void close() noexcept;
 
-private:
+  private:
     boost::asio::ip::tcp::socket socket_;
     boost::asio::ip::tcp::endpoint peer_;
     std::string buffer_;  // bytes received and not yet returned as lines

@@ -47,8 +47,10 @@ std::vector<field> fields_of(const std::vector<std::string_view>& w, std::size_t
         const auto eq = w[i].find('=');
         const auto name = w[i].substr(0, eq);
         if (name.empty()) bad(fmt::format("\"{}\" has no column name", w[i]));
-        if (eq == std::string_view::npos) fields.emplace_back(std::string(name), std::nullopt);
-        else fields.emplace_back(std::string(name), decode(w[i].substr(eq + 1)));
+        if (eq == std::string_view::npos)
+            fields.emplace_back(std::string(name), std::nullopt);
+        else
+            fields.emplace_back(std::string(name), decode(w[i].substr(eq + 1)));
     }
     return fields;
 }
@@ -145,8 +147,10 @@ row to_row(const schema_ptr& schema, const std::vector<field>& fields, const val
 std::string encode(std::string_view raw) {
     std::string out;
     for (const unsigned char c : raw) {
-        if (c <= ' ' || c == '%' || c == '=' || c == 0x7f) out += fmt::format("%{:02X}", c);
-        else out += static_cast<char>(c);
+        if (c <= ' ' || c == '%' || c == '=' || c == 0x7f)
+            out += fmt::format("%{:02X}", c);
+        else
+            out += static_cast<char>(c);
     }
     return out;
 }
@@ -160,8 +164,8 @@ std::string decode(std::string_view text) {
         }
         unsigned byte = 0;
         const auto* hex = text.data() + i + 1;
-        const auto [end, ec] = std::from_chars(hex, hex + std::min<std::size_t>(2, text.size() - i - 1),
-                                               byte, 16);
+        const auto [end, ec] =
+            std::from_chars(hex, hex + std::min<std::size_t>(2, text.size() - i - 1), byte, 16);
         if (ec != std::errc{} || end != hex + 2) bad(fmt::format("bad escape in \"{}\"", text));
         out += static_cast<char>(byte);
         i += 2;

@@ -36,14 +36,14 @@ using field = std::pair<std::string, std::optional<std::string>>;
 struct message {
     enum class kind { columns, row, end, history, begin, change, commit, error };
     kind what = kind::error;
-    table_identifier table;                       // columns, row, change
-    std::vector<column_definition> columns;       // columns
-    std::vector<field> fields;                    // row, change
-    change_action action = change_action::insert; // change
-    std::uint64_t number = 0;                     // end, change: a change number; history: newest
-    std::optional<std::uint64_t> acked;           // history: the last ACK the upstream kept
-    std::string error_code;                       // error: UNKNOWN_TABLE, HISTORY_GONE, ...
-    std::string error_text;                       // error
+    table_identifier table;                        // columns, row, change
+    std::vector<column_definition> columns;        // columns
+    std::vector<field> fields;                     // row, change
+    change_action action = change_action::insert;  // change
+    std::uint64_t number = 0;                      // end, change: a change number; history: newest
+    std::optional<std::uint64_t> acked;            // history: the last ACK the upstream kept
+    std::string error_code;                        // error: UNKNOWN_TABLE, HISTORY_GONE, ...
+    std::string error_text;                        // error
 };
 
 // Parses one line (without its "\n"). Throws malformed.

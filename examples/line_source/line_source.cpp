@@ -23,10 +23,10 @@ namespace {
 [[noreturn]] void bad_line(const line_connection& conn, std::string_view line,
                            std::string_view problem) {
     constexpr std::size_t shown = 120;
-    throw error(errc::corrupt_data,
-                fmt::format("line source: malformed line {} from {}: {} in \"{}{}\"",
-                            conn.lines_read(), conn.peer(), problem, line.substr(0, shown),
-                            line.size() > shown ? "..." : ""));
+    throw error(
+        errc::corrupt_data,
+        fmt::format("line source: malformed line {} from {}: {} in \"{}{}\"", conn.lines_read(),
+                    conn.peer(), problem, line.substr(0, shown), line.size() > shown ? "..." : ""));
 }
 
 message parse_line(const line_connection& conn, std::string_view line) {
@@ -39,8 +39,8 @@ message parse_line(const line_connection& conn, std::string_view line) {
 
 // An ERROR reply, as the failure the engine acts on.
 [[noreturn]] void upstream_error(const line_connection& conn, const message& m) {
-    const auto what = fmt::format("line source: {} answered {} {}", conn.peer(), m.error_code,
-                                  m.error_text);
+    const auto what =
+        fmt::format("line source: {} answered {} {}", conn.peer(), m.error_code, m.error_text);
     if (m.error_code == "UNKNOWN_TABLE") throw error(errc::unknown_table, what);
     if (m.error_code == "HISTORY_GONE") throw error(errc::rebaseline_required, what);
     throw error(errc::source_failed, what);
@@ -94,9 +94,9 @@ awaitable<table_schemas> line_source::init(const source_config& config) {
             co_await conn->write_line("SCHEMA " + table.to_string());
             const auto reply = co_await expect(*conn, message::kind::columns, "COLUMNS");
             if (reply.table != table) {
-                throw error(errc::corrupt_data, fmt::format("line source: asked for {}, got {}",
-                                                            table.to_string(),
-                                                            reply.table.to_string()));
+                throw error(errc::corrupt_data,
+                            fmt::format("line source: asked for {}, got {}", table.to_string(),
+                                        reply.table.to_string()));
             }
             schemas[table] = reply.columns;  // key columns: primary_key, ordinals 1..n
             schemas_[table] = row_schema::make(reply.columns);
@@ -171,7 +171,7 @@ awaitable<void> line_source::stream(position from, change_handler& handler) {
         const auto conn = co_await connect(options_.receive_buffer_bytes);
         co_await conn->write_line(fmt::format("STREAM {}", start));
         if (stream_conn_) stream_conn_->close();  // the connection of an earlier stream()
-        stream_conn_ = conn;                       // ack() writes on it, close() closes it
+        stream_conn_ = conn;                      // ack() writes on it, close() closes it
         state_ = paused_ ? source_state::paused : source_state::streaming;
         co_await read_changes(*conn, start, handler);
     } catch (...) {
@@ -234,10 +234,17 @@ change_event line_source::to_change(const line_connection& conn, std::string_vie
     e.timestamp = std::chrono::system_clock::now();
     e.ends_transaction = false;  // the COMMIT line decides
     switch (m.action) {
-        case change_action::insert: e.new_values = row_of(conn, line, m, value()); break;
-        case change_action::update: e.new_values = row_of(conn, line, m, value::unchanged()); break;
-        case change_action::delete_: e.old_values = row_of(conn, line, m, value()); break;
-        case change_action::truncate: break;
+        case change_action::insert:
+            e.new_values = row_of(conn, line, m, value());
+            break;
+        case change_action::update:
+            e.new_values = row_of(conn, line, m, value::unchanged());
+            break;
+        case change_action::delete_:
+            e.old_values = row_of(conn, line, m, value());
+            break;
+        case change_action::truncate:
+            break;
     }
     return e;
 }
@@ -321,9 +328,9 @@ position line_source::position_from_string(std::string_view text) const {
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (ec != std::errc{} || end != text.data() + text.size()) {
-        throw error(errc::invalid_position,
-                    fmt::format("invalid line source position \"{}\": expected a change number",
-                                text));
+        throw error(
+            errc::invalid_position,
+            fmt::format("invalid line source position \"{}\": expected a change number", text));
     }
     return position::from_sequence(n);
 }

@@ -63,7 +63,7 @@ struct line_source_options {
 
 // [guide:class]
 class line_source final : public sync_source, public resettable {
-public:
+  public:
     // Throws errc::invalid_config when batch_size is 0.
     line_source(boost::asio::any_io_executor executor, line_source_options options);
 
@@ -99,7 +99,7 @@ public:
     boost::asio::awaitable<void> reset_source(bool drop_publication) override;
     // [/guide:class]
 
-private:
+  private:
     struct history {
         std::optional<std::uint64_t> acked;
         std::uint64_t newest = 0;

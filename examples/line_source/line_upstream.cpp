@@ -45,7 +45,7 @@ std::optional<std::uint64_t> number_of(std::string_view text) {
 }  // namespace
 
 class line_upstream::impl : public std::enable_shared_from_this<impl> {
-public:
+  public:
     impl(asio::any_io_executor executor, int send_buffer_bytes)
         : strand_(asio::make_strand(executor)),
           acceptor_(strand_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
@@ -87,19 +87,23 @@ public:
                     g[i] = true;
                 }
                 for (std::size_t k = 0; c.action != change_action::truncate && k < t.key; ++k) {
-                    if (!v[k]) refuse(fmt::format("a change of {} without its key", c.table.to_string()));
+                    if (!v[k])
+                        refuse(fmt::format("a change of {} without its key", c.table.to_string()));
                 }
             }
             std::string text = "BEGIN\n";
             for (std::size_t i = 0; i < changes.size(); ++i) {
                 const auto& c = changes[i];
                 auto& t = table(c.table);
-                text += fmt::format("{} {} {}", ++newest_, to_string(c.action), c.table.to_string());
+                text +=
+                    fmt::format("{} {} {}", ++newest_, to_string(c.action), c.table.to_string());
                 for (const auto& f : c.fields) text += " " + line_protocol::format_field(f);
                 text += "\n";
                 const std::vector<std::string> key = key_of(t, values[i]);
                 switch (c.action) {
-                    case change_action::insert: t.rows[key] = values[i]; break;
+                    case change_action::insert:
+                        t.rows[key] = values[i];
+                        break;
                     case change_action::update: {
                         auto& stored = t.rows[key];
                         stored.resize(t.columns.size());
@@ -107,8 +111,12 @@ public:
                             if (given[i][col]) stored[col] = values[i][col];
                         break;
                     }
-                    case change_action::delete_: t.rows.erase(key); break;
-                    case change_action::truncate: t.rows.clear(); break;
+                    case change_action::delete_:
+                        t.rows.erase(key);
+                        break;
+                    case change_action::truncate:
+                        t.rows.clear();
+                        break;
                 }
             }
             text += "COMMIT\n";
@@ -158,7 +166,7 @@ public:
     std::atomic<std::size_t> snapshots_served{0};
     std::atomic<std::size_t> streams_served{0};
 
-private:
+  private:
     struct table_data {
         std::vector<std::string> columns;
         std::size_t key = 1;
@@ -217,7 +225,8 @@ private:
             return fmt::format("ERROR BAD_REQUEST {} {}\n", verb, args);
         }
         for (const auto& t : asked) {
-            if (!tables_.contains(t)) return fmt::format("ERROR UNKNOWN_TABLE no table {}\n", t.to_string());
+            if (!tables_.contains(t))
+                return fmt::format("ERROR UNKNOWN_TABLE no table {}\n", t.to_string());
         }
         std::string out;
         if (verb == "SCHEMA") {
@@ -301,8 +310,8 @@ private:
     static awaitable<void> serve(std::shared_ptr<impl> self, socket_ptr s) {
         std::string buffer;
         for (;;) {
-            auto [ec, n] = co_await asio::async_read_until(*s, asio::dynamic_buffer(buffer), '\n',
-                                                           use_tuple);
+            auto [ec, n] =
+                co_await asio::async_read_until(*s, asio::dynamic_buffer(buffer), '\n', use_tuple);
             if (ec) break;
             std::string line = buffer.substr(0, n - 1);
             buffer.erase(0, n);
@@ -319,7 +328,8 @@ private:
                 continue;
             }
             const std::string reply = self->answer(verb, args);
-            auto [write_ec, written] = co_await asio::async_write(*s, asio::buffer(reply), use_tuple);
+            auto [write_ec, written] =
+                co_await asio::async_write(*s, asio::buffer(reply), use_tuple);
             if (write_ec) break;
         }
         self->forget(s);
@@ -377,8 +387,8 @@ private:
 
     static awaitable<void> read_acks(std::shared_ptr<impl> self, socket_ptr s, std::string buffer) {
         for (;;) {
-            auto [ec, n] = co_await asio::async_read_until(*s, asio::dynamic_buffer(buffer), '\n',
-                                                           use_tuple);
+            auto [ec, n] =
+                co_await asio::async_read_until(*s, asio::dynamic_buffer(buffer), '\n', use_tuple);
             if (ec) break;
             const std::string line = buffer.substr(0, n - 1);
             buffer.erase(0, n);

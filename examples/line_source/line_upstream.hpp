@@ -33,7 +33,7 @@ struct upstream_change {
 // executor it is given; the actions that touch them (send_raw, drop_connections, stop) are
 // posted there and happen soon after the call returns.
 class line_upstream {
-public:
+  public:
     // send_buffer_bytes > 0 sets SO_SNDBUF of every connection (0: the system's default).
     explicit line_upstream(boost::asio::any_io_executor executor, int send_buffer_bytes = 0);
     ~line_upstream();  // stop()
@@ -70,7 +70,7 @@ public:
     std::size_t streams_served() const;
     std::size_t open_connections() const;
 
-private:
+  private:
     class impl;
     std::shared_ptr<impl> impl_;
 };

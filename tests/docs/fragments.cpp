@@ -49,8 +49,8 @@ std::vector<std::string> normalised(std::vector<std::string> lines) {
         l.erase(end == std::string::npos ? 0 : end + 1);
     }
     while (!lines.empty() && lines.back().empty()) lines.pop_back();
-    const auto first = std::find_if(lines.begin(), lines.end(),
-                                    [](const std::string& l) { return !l.empty(); });
+    const auto first =
+        std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return !l.empty(); });
     lines.erase(lines.begin(), first);
     std::size_t indent = std::string::npos;
     for (const auto& l : lines)
@@ -78,7 +78,10 @@ std::vector<fragment> fragments_of(std::string_view markdown) {
         if (!std::regex_match(lines[i], m, marker_line)) {
             if (lines[i].find("fragment:") != std::string::npos &&
                 lines[i].find("<!--") != std::string::npos) {
-                out.push_back({"?", "?", i + 1, {},
+                out.push_back({"?",
+                               "?",
+                               i + 1,
+                               {},
                                "malformed marker \"" + lines[i] +
                                    "\": expected <!-- fragment: path/to/file#region -->"});
             }
@@ -129,9 +132,10 @@ std::vector<std::string> region_of(const std::filesystem::path& file, std::strin
     for (std::size_t i = 0; i < lines.size(); ++i) {
         if (std::regex_match(lines[i], open)) {
             if (begin) {
-                throw std::runtime_error(fmt::format("{}: region \"{}\" is marked twice (lines {} "
-                                                     "and {})",
-                                                     file.string(), region, *begin + 1, i + 1));
+                throw std::runtime_error(
+                    fmt::format("{}: region \"{}\" is marked twice (lines {} "
+                                "and {})",
+                                file.string(), region, *begin + 1, i + 1));
             }
             begin = i;
         } else if (std::regex_match(lines[i], close) && begin && !end) {
@@ -141,9 +145,10 @@ std::vector<std::string> region_of(const std::filesystem::path& file, std::strin
     if (!begin)
         throw std::runtime_error(fmt::format("{} has no region \"{}\"", file.string(), region));
     if (!end) {
-        throw std::runtime_error(fmt::format("{}: region \"{}\" (line {}) is not closed with "
-                                             "[/guide:{}]",
-                                             file.string(), region, *begin + 1, region));
+        throw std::runtime_error(
+            fmt::format("{}: region \"{}\" (line {}) is not closed with "
+                        "[/guide:{}]",
+                        file.string(), region, *begin + 1, region));
     }
     std::vector<std::string> out;
     for (auto i = *begin + 1; i < *end; ++i)

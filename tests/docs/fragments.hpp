@@ -24,11 +24,11 @@
 namespace laredo::docs {
 
 struct fragment {
-    std::string file;           // relative to the project root
+    std::string file;  // relative to the project root
     std::string region;
-    std::size_t markdown_line;  // 1-based line of the marker
+    std::size_t markdown_line;      // 1-based line of the marker
     std::vector<std::string> text;  // the fenced block, normalised
-    std::string problem;        // set when the marker is not followed by a fenced block
+    std::string problem;            // set when the marker is not followed by a fenced block
 
     std::string name() const { return file + "#" + region; }
 };

@@ -11,7 +11,7 @@ namespace laredo::docs {
 namespace {
 
 class checker : public ::testing::Test {
-protected:
+  protected:
     std::filesystem::path root;
 
     void SetUp() override {
@@ -70,13 +70,14 @@ TEST_F(checker, a_matching_fragment_passes_whatever_its_indentation) {
 }
 
 TEST_F(checker, a_changed_fragment_fails_naming_it_and_showing_the_difference) {
-    const auto problem = check_one("# Guide\n"
-                                   "<!-- fragment: src/a.cpp#loop -->\n"
-                                   "```cpp\n"
-                                   "for (;;) {\n"
-                                   "    step_twice();\n"
-                                   "}\n"
-                                   "```\n");
+    const auto problem = check_one(
+        "# Guide\n"
+        "<!-- fragment: src/a.cpp#loop -->\n"
+        "```cpp\n"
+        "for (;;) {\n"
+        "    step_twice();\n"
+        "}\n"
+        "```\n");
     EXPECT_NE(problem.find("fragment src/a.cpp#loop (docs line 2) differs"), std::string::npos)
         << problem;
     EXPECT_NE(problem.find("\n  for (;;) {\n"), std::string::npos) << problem;
@@ -93,8 +94,9 @@ TEST_F(checker, a_missing_file_or_region_fails_naming_it) {
 }
 
 TEST_F(checker, an_unclosed_or_doubly_marked_region_fails) {
-    write("src/b.cpp", "// [guide:open]\nx\n// [guide:twice]\n// [/guide:twice]\n"
-                       "// [guide:twice]\n// [/guide:twice]\n");
+    write("src/b.cpp",
+          "// [guide:open]\nx\n// [guide:twice]\n// [/guide:twice]\n"
+          "// [guide:twice]\n// [/guide:twice]\n");
     const auto unclosed = check_one("<!-- fragment: src/b.cpp#open -->\n```cpp\nx\n```\n");
     EXPECT_NE(unclosed.find("is not closed"), std::string::npos) << unclosed;
     const auto twice = check_one("<!-- fragment: src/b.cpp#twice -->\n```cpp\n```\n");
@@ -109,10 +111,11 @@ TEST_F(checker, a_marker_without_its_block_or_malformed_fails) {
 }
 
 TEST(unmarked, code_blocks_without_a_marker_are_found_and_diagrams_are_not) {
-    const std::string markdown = "<!-- fragment: a.cpp#x -->\n```cpp\nx\n```\n"
-                                 "```text\ndiagram\n```\n"
-                                 "Prose.\n\n```cpp\nunchecked();\n```\n"
-                                 "```\nno language\n```\n";
+    const std::string markdown =
+        "<!-- fragment: a.cpp#x -->\n```cpp\nx\n```\n"
+        "```text\ndiagram\n```\n"
+        "Prose.\n\n```cpp\nunchecked();\n```\n"
+        "```\nno language\n```\n";
     EXPECT_EQ(unmarked_code_blocks(markdown), (std::vector<std::size_t>{10, 13}));
 }
 

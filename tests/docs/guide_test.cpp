@@ -40,8 +40,7 @@ std::string test_name(const ::testing::TestParamInfo<fragment>& info) {
     return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(guide, guide_fragment, ::testing::ValuesIn(guide_fragments()),
-                         test_name);
+INSTANTIATE_TEST_SUITE_P(guide, guide_fragment, ::testing::ValuesIn(guide_fragments()), test_name);
 
 TEST(guide, quotes_code_from_the_examples_and_tests) {
     const auto fragments = guide_fragments();

@@ -22,7 +22,7 @@ using laredo::examples::upstream_change;
 // The kit calls these from a thread of its own (never one that runs a source), so they may
 // block; the upstream runs on an io_context and thread of the fixture's own.
 class line_guide_fixture final : public laredo::testing::conformance_fixture {
-public:
+  public:
     line_guide_fixture() { upstream_.add_table(users_, {"id", "name"}); }
     ~line_guide_fixture() override {
         upstream_.stop();
@@ -54,8 +54,8 @@ public:
             if (c.action == change_action::insert) {
                 transaction.push_back(insert(c.table, c.id));
             } else if (c.action == change_action::update) {
-                transaction.push_back({c.action, c.table,
-                                       {{"id", std::to_string(c.id)}, {"name", "renamed"}}});
+                transaction.push_back(
+                    {c.action, c.table, {{"id", std::to_string(c.id)}, {"name", "renamed"}}});
             } else {
                 transaction.push_back({c.action, c.table, {{"id", std::to_string(c.id)}}});
             }
@@ -69,7 +69,7 @@ public:
         return true;
     }
 
-private:
+  private:
     static upstream_change insert(const table_identifier& table, std::uint64_t id) {
         return {change_action::insert, table, {{"id", std::to_string(id)}, {"name", "n"}}};
     }

@@ -393,9 +393,8 @@ TEST_P(line, close_ends_a_running_stream_and_releases_its_socket) {
         co_await init_users(src);
         recording_handler handler(src.get_executor());
         stream_runner stream(src, position::from_sequence(0), handler);
-        EXPECT_TRUE(co_await eventually([&] {
-            return u.up.streams_served() == 1 && u.up.open_connections() == 1;
-        }));
+        EXPECT_TRUE(co_await eventually(
+            [&] { return u.up.streams_served() == 1 && u.up.open_connections() == 1; }));
         co_await on_source(src, src.close());
         EXPECT_TRUE(co_await stream.wait_done());
         EXPECT_FALSE(stream.failure());
@@ -599,43 +598,47 @@ TEST_P(line, engine_brings_the_baseline_and_every_change_to_an_indexed_target) {
 }
 
 TEST_P(line, engine_pause_stops_reading_so_tcp_holds_the_upstream_back_and_nothing_is_lost) {
-    run([&](io_context& ctx) -> awaitable<void> {
-        constexpr int small_socket_buffer = 16 * 1024;
-        upstream_with_users u(ctx, small_socket_buffer);
-        auto options = options_for(u.up);
-        options.receive_buffer_bytes = small_socket_buffer;
-        pipeline_options small_buffer;
-        small_buffer.buffer_size = 4;
-        line_engine t(ctx, options, small_buffer);
-        co_await t.eng.async_start(use_awaitable);
-        co_await t.eng.async_await_ready(use_awaitable);
-        co_await t.eng.async_pause("line", use_awaitable);
-        // (The stream may still be connecting: it starts paused then.)
-        EXPECT_TRUE(co_await eventually([&] { return t.source->state() == source_state::paused; }));
+    run(
+        [&](io_context& ctx) -> awaitable<void> {
+            constexpr int small_socket_buffer = 16 * 1024;
+            upstream_with_users u(ctx, small_socket_buffer);
+            auto options = options_for(u.up);
+            options.receive_buffer_bytes = small_socket_buffer;
+            pipeline_options small_buffer;
+            small_buffer.buffer_size = 4;
+            line_engine t(ctx, options, small_buffer);
+            co_await t.eng.async_start(use_awaitable);
+            co_await t.eng.async_await_ready(use_awaitable);
+            co_await t.eng.async_pause("line", use_awaitable);
+            // (The stream may still be connecting: it starts paused then.)
+            EXPECT_TRUE(
+                co_await eventually([&] { return t.source->state() == source_state::paused; }));
 
-        // About 2 MB of changes; the buffers on the way (pipeline, read buffer, both sockets)
-        // hold well under 300 KB of them.
-        const std::string note(4096, 'x');
-        constexpr int changes = 500;
-        for (int i = 1; i <= changes; ++i) commit_one(u.up, insert(std::to_string(i), "n", note));
-        EXPECT_TRUE(co_await eventually([&] { return u.up.changes_sent() > 0; }));
-        co_await sleep_for(std::chrono::milliseconds(200));
-        // The upstream cannot write everything: its socket is full because nobody reads.
-        EXPECT_LT(u.up.changes_sent(), u.up.newest());
-        EXPECT_EQ(t.target->count(), 0u);
-        EXPECT_LE(t.eng.pipelines()[0].buffer_depth, 4u);
+            // About 2 MB of changes; the buffers on the way (pipeline, read buffer, both sockets)
+            // hold well under 300 KB of them.
+            const std::string note(4096, 'x');
+            constexpr int changes = 500;
+            for (int i = 1; i <= changes; ++i)
+                commit_one(u.up, insert(std::to_string(i), "n", note));
+            EXPECT_TRUE(co_await eventually([&] { return u.up.changes_sent() > 0; }));
+            co_await sleep_for(std::chrono::milliseconds(200));
+            // The upstream cannot write everything: its socket is full because nobody reads.
+            EXPECT_LT(u.up.changes_sent(), u.up.newest());
+            EXPECT_EQ(t.target->count(), 0u);
+            EXPECT_LE(t.eng.pipelines()[0].buffer_depth, 4u);
 
-        co_await t.eng.async_resume("line", use_awaitable);
-        EXPECT_TRUE(co_await eventually([&] { return t.target->count() == changes; },
-                                        std::chrono::seconds(30)));
-        EXPECT_TRUE(co_await eventually([&] { return u.up.changes_sent() == u.up.newest(); }));
-        for (int i = 1; i <= changes; ++i) {
-            const auto r = t.target->get(std::to_string(i));
-            EXPECT_TRUE(r && r->at("note") == value(note)) << i;
-        }
-        EXPECT_TRUE(co_await eventually([&] { return u.up.last_ack() == u.up.newest(); }));
-        co_await t.eng.async_stop(use_awaitable);
-    }, std::chrono::seconds(60));
+            co_await t.eng.async_resume("line", use_awaitable);
+            EXPECT_TRUE(co_await eventually([&] { return t.target->count() == changes; },
+                                            std::chrono::seconds(30)));
+            EXPECT_TRUE(co_await eventually([&] { return u.up.changes_sent() == u.up.newest(); }));
+            for (int i = 1; i <= changes; ++i) {
+                const auto r = t.target->get(std::to_string(i));
+                EXPECT_TRUE(r && r->at("note") == value(note)) << i;
+            }
+            EXPECT_TRUE(co_await eventually([&] { return u.up.last_ack() == u.up.newest(); }));
+            co_await t.eng.async_stop(use_awaitable);
+        },
+        std::chrono::seconds(60));
 }
 
 TEST_P(line, engine_reconnects_after_a_lost_connection_without_losing_a_change) {
