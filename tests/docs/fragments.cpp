@@ -171,7 +171,8 @@ std::string check(const fragment& f, const std::filesystem::path& root) {
 }
 
 std::string diff(const std::vector<std::string>& guide, const std::vector<std::string>& source) {
-    // Longest common subsequence, then walk it.
+    // Longest common subsequence, walked into tagged lines; unchanged lines further than three
+    // from a change are left out.
     const auto n = guide.size();
     const auto m = source.size();
     std::vector<std::vector<std::size_t>> lcs(n + 1, std::vector<std::size_t>(m + 1, 0));
@@ -181,18 +182,37 @@ std::string diff(const std::vector<std::string>& guide, const std::vector<std::s
                                               : std::max(lcs[i + 1][j], lcs[i][j + 1]);
         }
     }
-    std::string out;
-    std::size_t i = 0;
-    std::size_t j = 0;
-    while (i < n || j < m) {
+    std::vector<std::string> lines;
+    std::vector<bool> changed;
+    for (std::size_t i = 0, j = 0; i < n || j < m;) {
         if (i < n && j < m && guide[i] == source[j]) {
-            out += "  " + guide[i++] + "\n";
+            lines.push_back("  " + guide[i++]);
+            changed.push_back(false);
             ++j;
-        } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-            out += "+ " + source[j++] + "\n";
+        } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+            lines.push_back("- " + guide[i++]);
+            changed.push_back(true);
         } else {
-            out += "- " + guide[i++] + "\n";
+            lines.push_back("+ " + source[j++]);
+            changed.push_back(true);
         }
+    }
+    constexpr std::size_t context = 3;
+    std::string out;
+    bool skipped = false;
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+        const auto from = k >= context ? k - context : 0;
+        const auto to = std::min(lines.size(), k + context + 1);
+        const bool near = std::find(changed.begin() + static_cast<std::ptrdiff_t>(from),
+                                    changed.begin() + static_cast<std::ptrdiff_t>(to),
+                                    true) != changed.begin() + static_cast<std::ptrdiff_t>(to);
+        if (!near) {
+            if (!skipped) out += "  ...\n";
+            skipped = true;
+            continue;
+        }
+        skipped = false;
+        out += lines[k] + "\n";
     }
     return out;
 }
