@@ -185,8 +185,9 @@ awaitable<void> unknown_table(case_env& env) {
         failure = std::current_exception();
     }
     if (failure) {
+        // The table's own name is enough: a source may quote it ("public"."t") or add a path.
         const auto text = describe(failure);
-        if (text.find(name) == std::string::npos)
+        if (text.find(missing.table) == std::string::npos)
             env.rep.fail(
                 fmt::format("init failed, but its error does not name {}: {}", name, text));
     }
