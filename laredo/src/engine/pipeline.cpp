@@ -4,6 +4,7 @@
 
 #include "laredo/error.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -177,8 +178,27 @@ awaitable<void> pipeline::resume_from(position from) {
         use_awaitable);
 }
 
+// Producers hop onto the strand without connecting their cancellation to the hop: with
+// Asio 1.26, a cancellation forwarded into a co_spawn on another strand is queued there and can
+// run after the hop completed and freed its handler (seen as a crash in cancellation_signal
+// ::emit when an engine stops on several threads). A stop reaches waiting producers through
+// release_producers() instead.
+namespace {
+auto no_cancellation() {
+    return asio::bind_cancellation_slot(asio::cancellation_slot(), use_awaitable);
+}
+}  // namespace
+
+void pipeline::release_producers() {
+    auto self = shared_from_this();
+    asio::post(strand_, [self] {
+        self->producers_released_ = true;
+        self->space_.notify_all();
+    });
+}
+
 awaitable<void> pipeline::push_changes(change_work work) {
-    co_await asio::co_spawn(strand_, push_changes_on_strand(std::move(work)), use_awaitable);
+    co_await asio::co_spawn(strand_, push_changes_on_strand(std::move(work)), no_cancellation());
 }
 
 awaitable<void> pipeline::push_changes_on_strand(change_work work) {
@@ -197,9 +217,9 @@ awaitable<void> pipeline::push_changes_on_strand(change_work work) {
     }
     while (!fits(work.event_count, work.bytes)) {
         if (out_of_service() || closed_) co_return;
+        if (producers_released_) throw boost::system::system_error(asio::error::operation_aborted);
         if (paused_ || baselining_ || options_.buffer == buffer_policy::block) {
             co_await space_.wait();
-            if (co_await cancelled()) throw boost::system::system_error(asio::error::operation_aborted);
             continue;
         }
         co_await handle_overflow(work.event_count);
@@ -238,7 +258,7 @@ awaitable<void> pipeline::handle_overflow(std::size_t incoming) {
 }
 
 awaitable<void> pipeline::push_baseline(baseline_work work) {
-    co_await asio::co_spawn(strand_, push_baseline_on_strand(std::move(work)), use_awaitable);
+    co_await asio::co_spawn(strand_, push_baseline_on_strand(std::move(work)), no_cancellation());
 }
 
 awaitable<void> pipeline::push_baseline_on_strand(baseline_work work) {
@@ -246,8 +266,8 @@ awaitable<void> pipeline::push_baseline_on_strand(baseline_work work) {
     const std::size_t rows = work.rows ? work.rows->size() : 0;
     while (queued_baseline_rows_ != 0 && queued_baseline_rows_ + rows > options_.buffer_size) {
         if (out_of_service() || closed_) co_return;
+        if (producers_released_) throw boost::system::system_error(asio::error::operation_aborted);
         co_await space_.wait();
-        if (co_await cancelled()) throw boost::system::system_error(asio::error::operation_aborted);
     }
     if (out_of_service() || closed_) co_return;
     queued_baseline_rows_ += rows;

@@ -105,6 +105,8 @@ public:
     // stop_source/stop_all) or operation_aborted when cancelled while waiting for room.
     boost::asio::awaitable<void> push_changes(change_work work);
     boost::asio::awaitable<void> push_baseline(baseline_work work);
+    // The source stops: producers waiting for room give up (operation_aborted) from now on.
+    void release_producers();
     // Sets the baseline generation a reload waits for, before its begin item is queued.
     boost::asio::awaitable<std::uint64_t> next_baseline_generation();
     // Waits until the baseline of `generation` is complete; throws when it failed.
@@ -231,6 +233,7 @@ private:
     bool rebuilding_ = false;
     bool draining_ = false;
     bool closed_ = false;
+    bool producers_released_ = false;
     bool processing_ = false;
     bool consumer_done_ = false;
     bool in_ack_ = true;

@@ -533,6 +533,11 @@ awaitable<void> source_runner::stream_until_stopped(position from) {
 
         const auto ec = code_of(failure);
         const auto message = describe(failure);
+        if (last_delivered_) {
+            // The stream made progress before it failed: a new outage, not the same one.
+            attempts = 0;
+            backoff = options_->source_retry_initial_backoff;
+        }
         if (ec == errc::rebaseline_required) {
             if (observer_) observer_->on_rebaseline_triggered(id_, message);
             auto pos = co_await baseline_all(true);
@@ -598,6 +603,7 @@ awaitable<void> source_runner::stop_reading() {
         stopping_ = true;
         phase_cancel_.emit(asio::cancellation_type::terminal);
         reload_cancel_.emit(asio::cancellation_type::terminal);
+        for (const auto& p : pipelines_) p->release_producers();
         stop_requested_.notify_all();
     }
     while (!drained_ && !finished_) co_await drained_signal_.wait();
