@@ -159,6 +159,10 @@ public:
         if (!persist_) return std::nullopt;
         return applied_;
     }
+    void on_position_reached(const table_identifier&, const position& pos) override {
+        std::lock_guard lock(mutex_);
+        applied_ = pos;
+    }
     void set_change_position(const position& pos) override {
         std::lock_guard lock(mutex_);
         last_change_position_ = pos;

@@ -83,6 +83,11 @@ public:
     // of the baseline about to complete. Called just before each apply (retries included).
     virtual void set_change_position(const position&) {}
 
+    // The source has reached `pos` with nothing more for this table up to there (a
+    // heartbeat): a target that persists its position may record it, so a restart can resume
+    // from where the ACK went. Called on the pipeline's strand, between transactions.
+    virtual void on_position_reached(const table_identifier& /*table*/, const position& /*pos*/) {}
+
     // A table's columns changed mid-stream. Default: re-baseline the table.
     virtual boost::asio::awaitable<schema_change_response> on_schema_change(
         const table_identifier& table, const row_schema& old_schema,

@@ -635,6 +635,7 @@ awaitable<void> pipeline::process_changes(change_work work) {
     if (!work.events) {
         if (awaiting_rebuild_) co_return;  // changes were held back: nothing to confirm
         // Everything queued before the heartbeat is applied: the source has reached it.
+        target_->on_position_reached(table_, work.heartbeat);
         set_applied(work.heartbeat);
         confirm_applied(work.heartbeat);
         co_return;
@@ -667,12 +668,19 @@ awaitable<void> pipeline::process_changes(change_work work) {
         now_ = std::chrono::system_clock::now();
         scratch_.clear();
         for (const auto& e : events) {
+            const std::size_t before = scratch_.size();
+            bool skipped = false;
             if (skip_through_) {
                 if (!e.pos.empty() && source_->compare_positions(e.pos, *skip_through_) <= 0)
-                    continue;  // re-delivered: already applied or in the baseline
-                skip_through_.reset();
+                    skipped = true;  // re-delivered: already applied or in the baseline
+                else
+                    skip_through_.reset();
             }
-            rewrite(e, scratch_);
+            if (!skipped) rewrite(e, scratch_);
+            // A transaction's end survives its last change being filtered out or skipped:
+            // the change before it ends the transaction for the target.
+            if (e.ends_transaction && scratch_.size() == before && !scratch_.empty())
+                scratch_.back().ends_transaction = true;
         }
         to_apply = scratch_;
     }
@@ -684,7 +692,8 @@ awaitable<void> pipeline::process_changes(change_work work) {
         const auto elapsed = std::chrono::steady_clock::now() - started;
         for (const auto& e : events) observer_->on_change_applied(id_, table_, e.action, elapsed);
     }
-    const position& last = events.back().pos;
+    const position& last = work.heartbeat.empty() ? events.back().pos : work.heartbeat;
+    if (!work.heartbeat.empty()) target_->on_position_reached(table_, work.heartbeat);
     if (!last.empty()) {
         set_applied(last);
         confirm_applied(last);

@@ -45,6 +45,8 @@ struct baseline_work {
 
 // Changes of this pipeline's table, in source order (shared by every pipeline of the table),
 // or a heartbeat: the source has reached `heartbeat` with nothing else for this pipeline.
+// With both, the heartbeat comes after the changes (the rest of their transaction was in
+// other tables).
 struct change_work {
     std::shared_ptr<const std::vector<change_event>> events;
     position heartbeat;

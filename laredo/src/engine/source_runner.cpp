@@ -779,8 +779,11 @@ awaitable<void> source_runner::on_changes(std::vector<change_event> batch) {
         co_await dispatch(table, std::move(batch));
         co_return;
     }
-    // Split by table, keeping each table's order.
+    // Split by table, keeping each table's order. A transaction that spans tables ends for
+    // each table at that table's last change in it: targets apply (and make visible) a
+    // table's part of a transaction when they see its end.
     std::vector<std::pair<table_identifier, std::vector<change_event>>> groups;
+    std::vector<std::size_t> open;  // groups with changes of the transaction not yet ended
     for (auto& e : batch) {
         auto it = std::find_if(groups.begin(), groups.end(),
                                [&](const auto& g) { return g.first == e.table; });
@@ -788,13 +791,26 @@ awaitable<void> source_runner::on_changes(std::vector<change_event> batch) {
             groups.emplace_back(e.table, std::vector<change_event>{});
             it = std::prev(groups.end());
         }
+        const auto index = static_cast<std::size_t>(it - groups.begin());
+        const bool ends = e.ends_transaction;
         it->second.push_back(std::move(e));
+        if (std::find(open.begin(), open.end(), index) == open.end()) open.push_back(index);
+        if (ends) {
+            for (const auto g : open) groups[g].second.back().ends_transaction = true;
+            open.clear();
+        }
     }
-    for (auto& [table, events] : groups) co_await dispatch(table, std::move(events));
+    // Tables whose part ended before the batch's last change also reached that change when it
+    // ends a transaction: they confirm it after their part, so the ACK reaches the commit.
+    const position reached = batch.back().ends_transaction ? batch.back().pos : position();
+    for (auto& [table, events] : groups) {
+        const position then = events.back().pos == reached ? position() : reached;
+        co_await dispatch(table, std::move(events), then);
+    }
 }
 
 awaitable<void> source_runner::dispatch(const table_identifier& table,
-                                        std::vector<change_event> events) {
+                                        std::vector<change_event> events, position then_reached) {
     const auto it = by_table_.find(table);
     if (it == by_table_.end()) co_return;  // a table no pipeline asked for
     const std::size_t count = events.size();
@@ -805,6 +821,7 @@ awaitable<void> source_runner::dispatch(const table_identifier& table,
         work.events = shared;
         work.event_count = count;
         work.bytes = bytes;
+        work.heartbeat = then_reached;
         co_await p->push_changes(std::move(work));
     }
 }

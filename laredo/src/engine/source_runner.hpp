@@ -100,8 +100,10 @@ private:
     boost::asio::awaitable<void> on_changes(std::vector<change_event> batch) override;
     boost::asio::awaitable<void> on_heartbeat(position pos) override;
     boost::asio::awaitable<void> on_rewind(position pos) override;
+    // `then_reached`: after these changes the table has nothing more up to that position.
     boost::asio::awaitable<void> dispatch(const table_identifier& table,
-                                          std::vector<change_event> events);
+                                          std::vector<change_event> events,
+                                          position then_reached = {});
 
     const std::string id_;
     const std::shared_ptr<sync_source> source_;

@@ -330,6 +330,12 @@ std::optional<position> indexed_target::confirmed_position() const {
     return applied_;
 }
 
+void indexed_target::on_position_reached(const table_identifier& table, const position& pos) {
+    check_table(table);
+    if (pos.empty() || batcher_->mid_transaction() || batcher_->holding()) return;
+    set_applied(pos);
+}
+
 std::optional<position> indexed_target::persisted_position() const {
     std::lock_guard lock(position_mutex_);
     return options_.keep_position_across_engines ? applied_ : restored_;

@@ -131,6 +131,8 @@ public:
     // The end of the last transaction applied in full (or of the baseline/restore).
     std::optional<position> confirmed_position() const override;
     std::optional<position> persisted_position() const override;
+    // A heartbeat: nothing more for this table up to `pos` (ignored mid-transaction).
+    void on_position_reached(const table_identifier& table, const position& pos) override;
 
     // Continues when the new schema only adds columns (stored rows read them as null);
     // otherwise asks for a re-baseline.
