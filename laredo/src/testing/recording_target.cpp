@@ -66,6 +66,11 @@ awaitable<void> recording_target::begin_rebuild(const table_identifier&) {
 
 awaitable<void> recording_target::commit_rebuild(const table_identifier&) { co_return; }
 
+void recording_target::on_position_reached(const table_identifier&, const position& pos) {
+    std::lock_guard lock(mutex_);
+    applied_ = pos;
+}
+
 std::optional<position> recording_target::persisted_position() const {
     if (!persistent_) return std::nullopt;
     std::lock_guard lock(mutex_);

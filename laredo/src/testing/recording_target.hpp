@@ -42,6 +42,8 @@ class recording_target final : public sync_target {
     // Everything handed over is recorded: durable at once.
     bool is_durable() const override { return true; }
     std::optional<position> persisted_position() const override;
+    // A heartbeat: the table has nothing more up to `pos`; the persisted position follows.
+    void on_position_reached(const table_identifier& table, const position& pos) override;
 
     // ---- reads, any thread ----
     std::vector<change_key> changes() const;

@@ -181,10 +181,10 @@ enum class conformance_check : std::uint8_t {
     // Resume sources: last_acked_position() returns each ack, also on a new source over the
     // same upstream, and can_resume_from(it) is true there. Others: it returns nullopt.
     last_acked_position_returns_what_was_acked,
-    // engine, resume sources (skipped otherwise): an engine with one pipeline on the first
-    // table streams changes and stops; more changes are made; a new engine over a new source
-    // and the same target (which keeps its position) starts without a baseline, and the
-    // target has every change made before, between and after the two engines exactly once.
+    // engine, resume sources (skipped otherwise): an engine with one pipeline per table
+    // streams changes and stops; more changes are made; a new engine over a new source and
+    // the same targets (which keep their positions) starts without a baseline, and the
+    // targets have every change made before, between and after the two engines exactly once.
     restarted_engine_resumes_without_baseline_or_loss,
 };
 
