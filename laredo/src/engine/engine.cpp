@@ -124,6 +124,8 @@ awaitable<void> engine_impl::stop() {
         throw error(errc::stopped, "engine stopped");
     }
     if (snapshot_timer_) snapshot_timer_->cancel();
+    // A snapshot in progress (scheduled or on demand) finishes first, prune included.
+    while (snapshot_running_) co_await snapshot_done_.wait();
     const auto deadline =
         options_->shutdown_timeout.count() > 0
             ? std::chrono::steady_clock::now() + options_->shutdown_timeout
