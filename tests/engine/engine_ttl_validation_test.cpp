@@ -276,6 +276,42 @@ TEST_P(engine_operations, reload_brings_an_isolated_pipeline_back_to_the_source_
     });
 }
 
+TEST_P(engine_operations, isolated_pipeline_recovers_by_itself_after_the_backoff) {
+    run([](boost::asio::io_context& ctx) -> awaitable<void> {
+        auto src = std::make_shared<test_source>(ctx.get_executor());
+        src->set_schema(users, user_columns());
+        src->add_row(users, user(*src, 1, "a"));
+        auto target = std::make_shared<recording_target>();
+        auto observer = std::make_shared<recording_observer>();
+        pipeline_options options;
+        options.max_retries = 0;
+        options.recover_after = 20ms;
+        auto eng = engine::builder()
+                       .add_source("test", src)
+                       .add_pipeline("test", users, target, options)
+                       .with_observer(observer)
+                       .build(ctx.get_executor());
+        co_await eng.async_start(use_awaitable);
+        co_await eng.async_await_ready(use_awaitable);
+        target->fail_next(1, errc::target_failed);
+        src->insert(users, user(*src, 2, "b"));  // fails: the pipeline goes to ERROR
+        EXPECT_TRUE(co_await eventually(
+            [&] { return eng.pipelines()[0].state == pipeline_state::error; }));
+        src->insert(users, user(*src, 3, "c"));  // missed while in ERROR
+        // After the backoff the table is reloaded and the pipeline streams again.
+        EXPECT_TRUE(co_await eventually([&] { return target->count() == 3u; }));
+        EXPECT_TRUE(co_await eventually(
+            [&] { return eng.pipelines()[0].state == pipeline_state::streaming; }));
+        const auto last = src->insert(users, user(*src, 4, "d"));
+        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_GE(target->rebuilds(), 1u);
+        const auto reasons = observer->rebaselines();
+        CO_ASSERT_TRUE(!reasons.empty());
+        EXPECT_NE(reasons[0].find("automatic recovery"), std::string::npos) << reasons[0];
+        co_await eng.async_stop(use_awaitable);
+    });
+}
+
 TEST_P(engine_operations, stop_all_policy_fails_every_pipeline_of_every_source) {
     run([](boost::asio::io_context& ctx) -> awaitable<void> {
         auto a = std::make_shared<test_source>(ctx.get_executor());

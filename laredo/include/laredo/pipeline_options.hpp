@@ -49,6 +49,13 @@ struct pipeline_options {
     std::chrono::milliseconds retry_initial_backoff{100};
     std::chrono::milliseconds retry_max_backoff{5000};
 
+    // A pipeline that went to ERROR under error policy isolate, or that dropped changes
+    // (buffer policies drop_oldest / error), recovers by reloading its table. With
+    // recover_after > 0 the engine does it by itself after that long, doubling the wait after
+    // each recovery that fails again, up to recover_max_backoff. 0: only async_reload does.
+    std::chrono::milliseconds recover_after{0};
+    std::chrono::milliseconds recover_max_backoff{300'000};
+
     // Time to live. A row expires at the time ttl_function returns, or else at the value of
     // column ttl_field (a timestamp/timestamptz value, or RFC 3339 text; anything else never
     // expires). Expired rows are skipped at baseline and insert; an update that expires a row

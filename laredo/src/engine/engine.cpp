@@ -438,6 +438,8 @@ engine engine::builder::build(asio::any_io_executor executor) const {
         if (p.options.max_retries < 0) problems.push_back(where + ": max_retries must be >= 0");
         if (p.options.retry_initial_backoff.count() < 0 || p.options.retry_max_backoff.count() < 0)
             problems.push_back(where + ": retry backoff must be >= 0");
+        if (p.options.recover_after.count() < 0 || p.options.recover_max_backoff.count() < 0)
+            problems.push_back(where + ": recover_after and recover_max_backoff must be >= 0");
         if (p.options.ttl_scan_interval.count() < 0 || p.options.validation_interval.count() < 0)
             problems.push_back(where + ": ttl_scan_interval and validation_interval must be >= 0");
         const bool has_ttl = p.options.ttl_function || !p.options.ttl_field.empty();

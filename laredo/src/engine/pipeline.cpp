@@ -108,6 +108,27 @@ void pipeline::failed(error_policy policy, const std::string& why) {
     // Nothing more will be applied: drop what is buffered so producers never wait on us.
     drop_buffered();
     hooks_.failed(index_, policy, why);
+    if (policy == error_policy::isolate) schedule_recovery();
+}
+
+void pipeline::schedule_recovery() {
+    if (options_.recover_after.count() <= 0 || closed_ || recovery_scheduled_) return;
+    if (recovery_backoff_.count() <= 0) recovery_backoff_ = options_.recover_after;
+    if (!recovery_timer_) recovery_timer_ = std::make_unique<asio::steady_timer>(strand_);
+    recovery_scheduled_ = true;
+    recovery_timer_->expires_after(recovery_backoff_);
+    recovery_backoff_ = std::min(recovery_backoff_ * 2, options_.recover_max_backoff);
+    auto self = shared_from_this();
+    recovery_timer_->async_wait([self](boost::system::error_code ec) {
+        self->recovery_scheduled_ = false;
+        if (ec || self->closed_ || self->consumer_done_) return;
+        const auto s = self->state_.load();
+        if (s != pipeline_state::error && !self->stale_) return;  // recovered meanwhile
+        self->hooks_.request_reload(
+            self->index_, fmt::format("automatic recovery of pipeline {} ({})", self->id_,
+                                      s == pipeline_state::error ? self->last_error()
+                                                                 : "it dropped changes"));
+    });
 }
 
 void pipeline::drop_buffered() {
@@ -240,6 +261,7 @@ awaitable<void> pipeline::handle_overflow(std::size_t incoming) {
     // until it re-baselines (design.md, "Policies while paused").
     stale_ = true;
     leave_ack();
+    schedule_recovery();
     if (options_.buffer == buffer_policy::drop_oldest) {
         while (!changes_.empty() && !fits(incoming, 0)) {
             queued_events_ -= changes_.front().event_count;
@@ -359,6 +381,7 @@ awaitable<void> pipeline::close() {
         [](std::shared_ptr<pipeline> p) -> awaitable<void> {
             if (p->closed_) co_return;
             p->closed_ = true;
+            if (p->recovery_timer_) p->recovery_timer_->cancel();
             if (p->ttl_timer_) p->ttl_timer_->cancel();
             if (p->validation_timer_) p->validation_timer_->cancel();
             p->work_.notify_all();
@@ -382,6 +405,7 @@ void pipeline::abort() {
     auto self = shared_from_this();
     asio::post(strand_, [self] {
         self->closed_ = true;
+        if (self->recovery_timer_) self->recovery_timer_->cancel();
         if (self->ttl_timer_) self->ttl_timer_->cancel();
         if (self->validation_timer_) self->validation_timer_->cancel();
         self->drop_buffered();
@@ -508,6 +532,7 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
                 set_applied(work.pos);
                 completed_generation_ = baseline_generation_;
                 stale_ = false;
+                recovery_backoff_ = options_.recover_after;  // recovered: the next one waits less
                 {
                     std::lock_guard lock(applied_mutex_);
                     last_error_.clear();

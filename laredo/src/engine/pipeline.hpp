@@ -204,6 +204,8 @@ private:
     // Confirms `pos` for the ACK when the target says it is durable there.
     void confirm_applied(const position& pos);
     void failed(error_policy policy, const std::string& why);
+    // Reloads the table after the recovery backoff (pipeline_options::recover_after).
+    void schedule_recovery();
     void report_depth();
 
     const std::size_t index_;
@@ -250,6 +252,9 @@ private:
     std::deque<pending_task> tasks_;
     std::unique_ptr<boost::asio::steady_timer> ttl_timer_;
     std::unique_ptr<boost::asio::steady_timer> validation_timer_;
+    std::unique_ptr<boost::asio::steady_timer> recovery_timer_;
+    std::chrono::milliseconds recovery_backoff_{0};
+    bool recovery_scheduled_ = false;
     // What the source sent through the filters: the rows the target should hold. Unknown
     // after a resume from a target that cannot count.
     std::int64_t expected_rows_ = 0;
