@@ -125,18 +125,18 @@ awaitable<snapshot_descriptor> engine_impl::take_snapshot(
             const auto& source = *slot.source;
             // A pipeline that is not streaming (ERROR, still baselining) has no table here: a
             // restore baselines that table alone and restores the others.
-            std::optional<position> low;
+            std::vector<position> positions;
             for (const auto& p : pipelines_) {
                 if (p->source_id() != slot.id) continue;
                 auto table = co_await p->export_table();
                 if (!table || table->position.empty()) continue;
-                auto pos = source.position_from_string(table->position);
-                if (!low || source.compare_positions(pos, *low) < 0) low = pos;
+                positions.push_back(source.position_from_string(table->position));
                 snap->tables.push_back(std::move(*table));
             }
-            if (low) {
-                snap->descriptor.source_positions[slot.id] = source.position_to_string(*low);
-                lowest[slot.id] = *low;
+            if (!positions.empty()) {
+                const auto low = lowest_position(source, positions);
+                snap->descriptor.source_positions[slot.id] = source.position_to_string(low);
+                lowest[slot.id] = low;
             }
         }
         std::shared_ptr<const snapshot> frozen = snap;

@@ -330,6 +330,23 @@ awaitable<bool> source_runner::initialize() {
     co_return !live_pipelines().empty();
 }
 
+position lowest_position(const sync_source& source, const std::vector<position>& positions) {
+    position lowest = positions.at(0);
+    for (const auto& pos : positions)
+        if (source.compare_positions(pos, lowest) < 0) lowest = pos;
+    return lowest;
+}
+
+awaitable<bool> source_runner::can_stream_from(const position& from, std::string& failure) {
+    try {
+        co_return co_await cancellable(source_->get_executor(), source_->can_resume_from(from),
+                                       phase_cancel_);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    co_return false;
+}
+
 awaitable<std::optional<position>> source_runner::try_resume() {
     if (!source_->supports_resume()) co_return std::nullopt;
     std::vector<std::shared_ptr<pipeline>> ps;
@@ -345,18 +362,13 @@ awaitable<std::optional<position>> source_runner::try_resume() {
         persisted.push_back(std::move(*pos));
     }
     if (persisted.empty()) co_return std::nullopt;
-    position lowest = persisted.front();
-    for (const auto& pos : persisted)
-        if (source_->compare_positions(pos, lowest) < 0) lowest = pos;
-    bool can_resume = false;
-    try {
-        can_resume = co_await cancellable(source_->get_executor(),
-                                          source_->can_resume_from(lowest), phase_cancel_);
-    } catch (const std::exception& e) {
-        if (observer_)
-            observer_->on_source_disconnected(id_, std::string("resume check failed: ") + e.what());
+    const position lowest = lowest_position(*source_, persisted);
+    std::string check_failure;
+    if (!co_await can_stream_from(lowest, check_failure)) {
+        if (!check_failure.empty() && observer_)
+            observer_->on_source_disconnected(id_, "resume check failed: " + check_failure);
+        co_return std::nullopt;
     }
-    if (!can_resume) co_return std::nullopt;
     for (std::size_t i = 0; i < ps.size(); ++i) {
         const auto& p = ps[i];
         co_await p->resume_from(persisted[i]);
@@ -414,20 +426,12 @@ awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
         entries.push_back(entry);
     }
     if (ps.empty()) co_return std::nullopt;
-    position lowest = positions.front();
-    for (const auto& pos : positions)
-        if (source_->compare_positions(pos, lowest) < 0) lowest = pos;
-    bool can_resume = false;
-    std::string why_not;
-    try {
-        can_resume = co_await cancellable(source_->get_executor(),
-                                          source_->can_resume_from(lowest), phase_cancel_);
-    } catch (const std::exception& e) {
-        why_not = std::string(": ") + e.what();
-    }
-    if (!can_resume) {
+    const position lowest = lowest_position(*source_, positions);
+    std::string check_failure;
+    if (!co_await can_stream_from(lowest, check_failure)) {
         give_up(fmt::format("source {} cannot stream from the snapshot's position {}{}", id_,
-                            source_->position_to_string(lowest), why_not));
+                            source_->position_to_string(lowest),
+                            check_failure.empty() ? "" : ": " + check_failure));
         co_return std::nullopt;
     }
     if (observer_) observer_->on_snapshot_restore_started(id);

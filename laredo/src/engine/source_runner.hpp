@@ -18,6 +18,9 @@
 
 namespace laredo::detail {
 
+// The lowest of non-empty `positions` under the source's order.
+position lowest_position(const sync_source& source, const std::vector<position>& positions);
+
 // Drives one source: init -> validate -> (resume | baseline) -> stream, with retries and
 // re-baselines, and dispatches what it produces to the source's pipelines. Everything here
 // runs on the source's executor.
@@ -76,6 +79,9 @@ private:
 
     boost::asio::awaitable<void> run();
     boost::asio::awaitable<bool> initialize();
+    // Asks the source whether it can stream from `from`; false with `failure` set when the
+    // question itself failed.
+    boost::asio::awaitable<bool> can_stream_from(const position& from, std::string& failure);
     boost::asio::awaitable<std::optional<position>> try_resume();
     // Restores the targets from the loaded snapshot; nullopt (and why, to the observer) when
     // it cannot. `partial` is set when some target took rows before it failed.
