@@ -347,18 +347,17 @@ awaitable<void> pipeline::ttl_scan_loop() {
         co_await ttl_timer_->async_wait(asio::redirect_error(use_awaitable, ec));
         if (closed_ || consumer_done_) break;
         if (state() != pipeline_state::streaming) continue;
+        std::exception_ptr failure;
         try {
             co_await expire_now();
-        } catch (const error& e) {
-            if (e.code() == errc::stopped) break;
-            if (observer_)
-                observer_->on_change_error(id_, table_, change_action::delete_,
-                                           std::string("TTL scan failed: ") + e.what());
-        } catch (const std::exception& e) {
-            if (observer_)
-                observer_->on_change_error(id_, table_, change_action::delete_,
-                                           std::string("TTL scan failed: ") + e.what());
+        } catch (...) {
+            failure = std::current_exception();
         }
+        if (!failure) continue;
+        if (code_of(failure) == errc::stopped) break;  // the pipeline stopped
+        if (observer_)
+            observer_->on_change_error(id_, table_, change_action::delete_,
+                                       "TTL scan failed: " + describe(failure));
     }
 }
 
