@@ -31,8 +31,11 @@ inline boost::system::error_code code_of(const std::exception_ptr& e) {
     }
 }
 
-// "laredo:target_failed" style code text for files and reports; "" without a code.
-std::string code_text(const boost::system::error_code& ec);
+// "category:value" (e.g. "laredo:11") for files and reports; "" without a code.
+inline std::string code_text(const boost::system::error_code& ec) {
+    if (!ec) return {};
+    return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
+}
 
 // A target's failure is retried unless its code says retrying cannot help (an exception
 // without a code, e.g. std::bad_alloc from a busy target, is retried).

@@ -19,11 +19,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 
-std::string code_text(const boost::system::error_code& ec) {
-    if (!ec) return {};
-    return fmt::format("{}:{}", ec.category().name(), ec.value());
-}
-
 // ---------------------------------------------------------------------------------------
 // Tasks.
 
