@@ -35,7 +35,7 @@ const table_identifier bench_table{"public", "bench"};
 
 // Applies nothing: isolates what the engine itself costs (source, buffers, strands, ACK).
 class counting_target final : public sync_target {
-public:
+  public:
     std::string type_name() const override { return "bench.counting"; }
     awaitable<void> on_init(const table_identifier&, schema_ptr) override { co_return; }
     awaitable<void> on_baseline_rows(const table_identifier&, std::span<const row>) override {
@@ -56,7 +56,7 @@ public:
         co_return;
     }
 
-private:
+  private:
     std::size_t count_ = 0;
 };
 
@@ -64,8 +64,12 @@ private:
 // timestamptz (about 160 raw bytes).
 std::vector<column_definition> bench_columns() {
     return {
-        {.name = "id", .type = "int8", .nullable = false, .primary_key = true,
-         .ordinal_position = 1, .primary_key_ordinal = 1},
+        {.name = "id",
+         .type = "int8",
+         .nullable = false,
+         .primary_key = true,
+         .ordinal_position = 1,
+         .primary_key_ordinal = 1},
         {.name = "name", .type = "text", .ordinal_position = 2},
         {.name = "score", .type = "float8", .ordinal_position = 3},
         {.name = "payload", .type = "text", .ordinal_position = 4},
@@ -84,9 +88,10 @@ std::vector<change_event> make_events(const schema_ptr& schema, std::size_t coun
         // First pass over the keys inserts, later passes update.
         e.action = i < keys ? change_action::insert : change_action::update;
         const auto id = static_cast<std::int64_t>(i % keys);
-        std::vector<value> values{value(id), value("name-" + std::to_string(id)),
-                                  value(static_cast<double>(i) * 0.5), value(payload),
-                                  value(timestamptz_value{1'700'000'000'000'000LL + static_cast<std::int64_t>(i)})};
+        std::vector<value> values{
+            value(id), value("name-" + std::to_string(id)), value(static_cast<double>(i) * 0.5),
+            value(payload),
+            value(timestamptz_value{1'700'000'000'000'000LL + static_cast<std::int64_t>(i)})};
         e.new_values = row(schema, std::move(values));
         events.push_back(std::move(e));
     }
@@ -133,8 +138,8 @@ result run_once(std::size_t pipelines, std::size_t count, std::size_t keys, bool
                 poll.expires_after(std::chrono::microseconds(200));
                 co_await poll.async_wait(use_awaitable);
             }
-            out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                              .count();
+            out.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             co_await eng.async_stop(use_awaitable);
         },
         [](std::exception_ptr e) {

@@ -18,8 +18,12 @@ inline const table_identifier bench_table{"public", "bench"};
 
 inline schema_ptr bench_schema() {
     static const schema_ptr s = row_schema::make({
-        {.name = "id", .type = "int8", .nullable = false, .primary_key = true,
-         .ordinal_position = 1, .primary_key_ordinal = 1},
+        {.name = "id",
+         .type = "int8",
+         .nullable = false,
+         .primary_key = true,
+         .ordinal_position = 1,
+         .primary_key_ordinal = 1},
         {.name = "name", .type = "text", .ordinal_position = 2},
         {.name = "value", .type = "float8", .ordinal_position = 3},
         {.name = "payload", .type = "text", .ordinal_position = 4},
@@ -31,8 +35,9 @@ inline schema_ptr bench_schema() {
 // Row `id`, version `version` (updates change the name, value, payload and time).
 inline row bench_row(std::int64_t id, std::int64_t version = 0) {
     // 100 bytes, like rpad(md5(...), 100, ...): varies with id and version.
-    std::string payload = fmt::format("{:032x}{:032x}", static_cast<std::uint64_t>(id) * 2654435761u,
-                                      static_cast<std::uint64_t>(version) * 40503u + 17);
+    std::string payload =
+        fmt::format("{:032x}{:032x}", static_cast<std::uint64_t>(id) * 2654435761u,
+                    static_cast<std::uint64_t>(version) * 40503u + 17);
     payload.resize(100, static_cast<char>('a' + (id + version) % 26));
     return row(bench_schema(),
                {value(id), value(fmt::format("name-{:015}", id)),  // 20 bytes

@@ -74,8 +74,8 @@ measurement load(indexed_target& target, std::size_t rows) {
     run(target.on_baseline_complete(bench_table, position::from_sequence(1)));
     const std::size_t after = heap_in_use();
     const auto n = static_cast<double>(rows);
-    return {static_cast<double>(after - before) / n,
-            static_cast<double>(target.packed_bytes()) / n, static_cast<double>(raw) / n};
+    return {static_cast<double>(after - before) / n, static_cast<double>(target.packed_bytes()) / n,
+            static_cast<double>(raw) / n};
 }
 
 double vector_of_rows_bytes(std::size_t rows) {
@@ -124,8 +124,9 @@ int main(int argc, char** argv) {
     malloc_trim(0);
     const std::size_t sample = std::max<std::size_t>(1, rows / 10);
     const double naive = vector_of_rows_bytes(sample);
-    fmt::print("for comparison, std::vector<laredo::row> ({} rows): {:.1f} bytes per row "
-               "({:.2f}x raw)\n",
-               sample, naive, naive / pk.raw_per_row);
+    fmt::print(
+        "for comparison, std::vector<laredo::row> ({} rows): {:.1f} bytes per row "
+        "({:.2f}x raw)\n",
+        sample, naive, naive / pk.raw_per_row);
     return pk.bytes_per_row < 2.0 * pk.raw_per_row ? 0 : 1;
 }

@@ -127,9 +127,7 @@ void update_bench(benchmark::State& state, bool payload_unchanged, indexed_targe
 void BM_indexed_update(benchmark::State& state) { update_bench(state, false, {}); }
 BENCHMARK(BM_indexed_update)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
 
-void BM_indexed_update_unchanged_payload(benchmark::State& state) {
-    update_bench(state, true, {});
-}
+void BM_indexed_update_unchanged_payload(benchmark::State& state) { update_bench(state, true, {}); }
 BENCHMARK(BM_indexed_update_unchanged_payload)->Arg(100'000)->Unit(benchmark::kMicrosecond);
 
 void BM_indexed_update_with_secondary_index(benchmark::State& state) {

@@ -32,8 +32,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <memory>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -111,7 +111,8 @@ run_result laredo_copy(const pg::connection_params& params) {
     auto body = [&]() -> asio::awaitable<void> {
         pg::connection c(ctx.get_executor());
         co_await c.connect(params);
-        pg::connection::chunk_handler handler = [&r](pg::copy_chunk chunk) -> asio::awaitable<void> {
+        pg::connection::chunk_handler handler =
+            [&r](pg::copy_chunk chunk) -> asio::awaitable<void> {
             r.bytes += chunk.data.size();
             r.rows += count_newlines(chunk.data.data(), chunk.data.size());
             co_return;
@@ -190,13 +191,16 @@ int main(int argc, char** argv) {
             cluster = std::make_unique<laredo::testing::pg_cluster>(options);
             cluster->create_database("bench");
             std::cerr << "[copy_bench] loading " << rows << " rows\n";
-            cluster->exec("CREATE TABLE t (id bigint PRIMARY KEY, name text NOT NULL, value double "
-                          "precision, payload text, updated_at timestamptz NOT NULL)",
-                          "bench");
-            cluster->exec("INSERT INTO t SELECT g, 'name-' || g, g * 1.25, rpad(md5(g::text), 100, "
-                          "md5((g + 7)::text)), now() - g * interval '1 second' FROM "
-                          "generate_series(1, " + std::to_string(rows) + ") g",
-                          "bench");
+            cluster->exec(
+                "CREATE TABLE t (id bigint PRIMARY KEY, name text NOT NULL, value double "
+                "precision, payload text, updated_at timestamptz NOT NULL)",
+                "bench");
+            cluster->exec(
+                "INSERT INTO t SELECT g, 'name-' || g, g * 1.25, rpad(md5(g::text), 100, "
+                "md5((g + 7)::text)), now() - g * interval '1 second' FROM "
+                "generate_series(1, " +
+                    std::to_string(rows) + ") g",
+                "bench");
             cluster->exec("VACUUM (ANALYZE) t", "bench");
             base_conninfo = "host=" + cluster->host() + " port=" + std::to_string(cluster->port()) +
                             " user=postgres dbname=bench sslmode=disable";
@@ -239,10 +243,9 @@ int main(int argc, char** argv) {
             std::cerr << "[copy_bench] rep " << i + 1 << ": libpq " << fixed(raw.back().seconds, 3)
                       << " s, laredo " << fixed(ours.back().seconds, 3) << " s\n";
             if (raw.back().rows != rows || ours.back().rows != rows)
-                throw std::runtime_error("row count mismatch: libpq " +
-                                         std::to_string(raw.back().rows) + ", laredo " +
-                                         std::to_string(ours.back().rows) + ", expected " +
-                                         std::to_string(rows));
+                throw std::runtime_error(
+                    "row count mismatch: libpq " + std::to_string(raw.back().rows) + ", laredo " +
+                    std::to_string(ours.back().rows) + ", expected " + std::to_string(rows));
             if (raw.back().bytes != ours.back().bytes)
                 throw std::runtime_error("byte count mismatch between the two clients");
         }

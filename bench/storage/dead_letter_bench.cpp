@@ -56,7 +56,8 @@ dead_letter make_letter(std::int64_t id) {
 std::vector<dead_letter> make_letters(std::size_t count) {
     std::vector<dead_letter> out;
     out.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) out.push_back(make_letter(static_cast<std::int64_t>(i)));
+    for (std::size_t i = 0; i < count; ++i)
+        out.push_back(make_letter(static_cast<std::int64_t>(i)));
     return out;
 }
 
@@ -118,7 +119,11 @@ void BM_memory_store_write(benchmark::State& state) {
 // fast enough that a set time would mean millions of prebuilt letters (GBs): a fixed count.
 BENCHMARK(BM_local_store_write)->Arg(1)->MinTime(3.0)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_local_store_write)->Arg(0)->MinTime(2.0)->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_local_store_list)->Arg(10'000)->MinTime(2.0)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_local_store_list)
+    ->Arg(10'000)
+    ->MinTime(2.0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BM_memory_store_write)->Iterations(500'000)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace

@@ -55,7 +55,8 @@ snapshot& bench_snapshot(std::size_t rows) {
     t.position = "0/16B3748:1";
     t.schema_fingerprint = bench_schema()->fingerprint();
     t.rows.reserve(rows);
-    for (std::size_t i = 0; i < rows; ++i) t.rows.push_back(bench_row(static_cast<std::int64_t>(i)));
+    for (std::size_t i = 0; i < rows; ++i)
+        t.rows.push_back(bench_row(static_cast<std::int64_t>(i)));
 
     snapshot s;
     s.descriptor.labels = {{"trigger", "bench"}};

@@ -13,7 +13,7 @@ namespace laredo::examples {
 // field in double quotes may hold commas, line breaks and doubled quotes (""). An unquoted
 // field is taken as it is, quotes included.
 class csv_reader {
-public:
+  public:
     explicit csv_reader(std::string text) : text_(std::move(text)) {}
 
     // A reader over a whole file. A file that cannot be read is errc::unknown_table naming
@@ -28,7 +28,7 @@ public:
     // The 1-based number of the record next() returned last.
     std::size_t record_number() const noexcept { return record_; }
 
-private:
+  private:
     bool at_separator() const noexcept;
 
     std::string text_;

@@ -34,7 +34,7 @@ namespace laredo::examples {
 // lag() reports the bytes of the log not yet delivered. The source is ephemeral
 // (supports_resume() is false).
 class csv_source final : public sync_source {
-public:
+  public:
     csv_source(boost::asio::any_io_executor executor, std::filesystem::path dir,
                std::chrono::milliseconds poll_interval = std::chrono::milliseconds(100));
 
@@ -77,7 +77,7 @@ public:
         co_return;
     }
 
-private:
+  private:
     std::filesystem::path table_path(const table_identifier& table) const;
 
     boost::asio::any_io_executor strand_;

@@ -35,7 +35,7 @@ const table_identifier orders{"public", "orders"};
 
 // Prints the engine's lifecycle as it happens (observers run on engine strands: lock).
 class printing_observer final : public engine_observer {
-public:
+  public:
     void on_source_connected(const std::string& id, const std::string& type) override {
         say("source {} connected ({})", id, type);
     }
@@ -55,7 +55,7 @@ public:
         say("source {} acked through byte {}", id, pos.debug_string());
     }
 
-private:
+  private:
     template <class... Args>
     void say(fmt::format_string<Args...> f, Args&&... args) {
         std::lock_guard lock(mutex_);
@@ -85,8 +85,9 @@ awaitable<void> wait_until(const std::function<bool()>& done) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const fs::path dir = argc > 1 ? fs::path(argv[1])
-                                  : fs::temp_directory_path() / fmt::format("laredo-demo-{}", ::getpid());
+    const fs::path dir =
+        argc > 1 ? fs::path(argv[1])
+                 : fs::temp_directory_path() / fmt::format("laredo-demo-{}", ::getpid());
     fs::create_directories(dir);
     fs::remove(dir / "changes.log");
     fs::remove(dir / "public.users.csv");
@@ -101,7 +102,7 @@ int main(int argc, char** argv) {
 
     boost::asio::io_context ctx;
     auto source = std::make_shared<examples::csv_source>(ctx.get_executor(), dir,
-                                                          std::chrono::milliseconds(20));
+                                                         std::chrono::milliseconds(20));
     indexed_target_options user_options;
     user_options.indexes.push_back({.name = "by_email", .fields = {"email"}, .unique = true});
     user_options.indexes.push_back({.name = "by_status", .fields = {"status"}, .unique = false});
@@ -134,7 +135,8 @@ int main(int argc, char** argv) {
                 co_await eng.async_stop(use_awaitable);
                 co_return;
             }
-            fmt::print("\nready: {} users, {} orders\n", user_target->count(), order_target->count());
+            fmt::print("\nready: {} users, {} orders\n", user_target->count(),
+                       order_target->count());
             print_users(*user_target);
 
             fmt::print("\nappending changes to changes.log\n");

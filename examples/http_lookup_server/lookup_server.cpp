@@ -92,22 +92,22 @@ std::optional<std::vector<std::string>> split_path(std::string_view target) {
 
 json::value to_json(const value& v) {
     switch (v.get_type()) {
-    case value::type::null:
-        return nullptr;
-    case value::type::boolean:
-        return v.get<bool>();
-    case value::type::int64:
-        return v.get<std::int64_t>();
-    case value::type::float64: {
-        // JSON has no NaN or Infinity: those go as their text.
-        const double d = v.get<double>();
-        if (std::isfinite(d)) return d;
-        return json::string(v.to_string());
-    }
-    case value::type::text:
-        return json::string(v.get<std::string>());
-    default:
-        return json::string(v.to_string());
+        case value::type::null:
+            return nullptr;
+        case value::type::boolean:
+            return v.get<bool>();
+        case value::type::int64:
+            return v.get<std::int64_t>();
+        case value::type::float64: {
+            // JSON has no NaN or Infinity: those go as their text.
+            const double d = v.get<double>();
+            if (std::isfinite(d)) return d;
+            return json::string(v.to_string());
+        }
+        case value::type::text:
+            return json::string(v.get<std::string>());
+        default:
+            return json::string(v.to_string());
     }
 }
 
@@ -133,7 +133,10 @@ bool is_integer_type(std::string_view type) {
 
 struct lookup_server::state : std::enable_shared_from_this<lookup_server::state> {
     state(asio::any_io_executor ex, engine e, lookup_server_options o)
-        : strand(asio::make_strand(ex)), eng(std::move(e)), options(std::move(o)), acceptor(strand) {}
+        : strand(asio::make_strand(ex)),
+          eng(std::move(e)),
+          options(std::move(o)),
+          acceptor(strand) {}
 
     // Everything below is touched on the strand only (port is read from anywhere).
     asio::strand<asio::any_io_executor> strand;
@@ -207,7 +210,8 @@ reply lookup_server::state::route(const http::request<http::string_body>& req) c
         return error_reply(http::status::method_not_allowed, "method_not_allowed",
                            "only GET is served");
     const auto path = split_path(std::string_view(req.target().data(), req.target().size()));
-    if (!path) return error_reply(http::status::bad_request, "bad_request", "malformed path escape");
+    if (!path)
+        return error_reply(http::status::bad_request, "bad_request", "malformed path escape");
     const auto& p = *path;
     if (p.size() == 2 && p[0] == "health" && p[1] == "ready") {
         if (eng.is_ready()) return {http::status::ok, json::object{{"ready", true}}};

@@ -32,7 +32,7 @@ struct lookup_server_options {
 // Threads: the accept loop and the connections run on the executor given; with a
 // multi-threaded io_context pass a strand so start/stop and the connection set share it.
 class lookup_server {
-public:
+  public:
     lookup_server(boost::asio::any_io_executor executor, engine eng,
                   lookup_server_options options = {});
     ~lookup_server();
@@ -47,7 +47,7 @@ public:
     // The bound port (the one picked when the endpoint's port was 0); 0 before start().
     std::uint16_t local_port() const;
 
-private:
+  private:
     struct state;
     std::shared_ptr<state> state_;
 };

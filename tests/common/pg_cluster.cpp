@@ -95,7 +95,8 @@ int run(std::vector<std::string> argv, bool as_postgres, const std::string& cwd,
     pid_t pid = -1;
     const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("pg_cluster: cannot run " + full[0] + ": " + std::strerror(rc));
+    if (rc != 0)
+        throw std::runtime_error("pg_cluster: cannot run " + full[0] + ": " + std::strerror(rc));
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
@@ -112,7 +113,8 @@ void run_or_throw(const std::vector<std::string>& argv, bool as_postgres, const 
         std::string cmd;
         for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
         throw std::runtime_error("pg_cluster: `" + cmd + "` failed with status " +
-                                 std::to_string(rc) + ":\n" + tail(read_file(output).substr(start)));
+                                 std::to_string(rc) + ":\n" +
+                                 tail(read_file(output).substr(start)));
     }
 }
 
@@ -265,24 +267,35 @@ void pg_cluster::generate_certificates() {
     const std::vector<std::string> ec_key = {"-newkey", "ec", "-pkeyopt",
                                              "ec_paramgen_curve:prime256v1", "-nodes"};
     auto self_signed_ca = [&](const std::string& stem, const std::string& cn) {
-        std::vector<std::string> a = {"openssl", "req", "-x509", "-days", "3650", "-subj",
-                                      "/CN=" + cn, "-keyout", stem + ".key", "-out", stem + ".crt",
-                                      "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+        std::vector<std::string> a = {"openssl",
+                                      "req",
+                                      "-x509",
+                                      "-days",
+                                      "3650",
+                                      "-subj",
+                                      "/CN=" + cn,
+                                      "-keyout",
+                                      stem + ".key",
+                                      "-out",
+                                      stem + ".crt",
+                                      "-addext",
+                                      "basicConstraints=critical,CA:TRUE",
+                                      "-addext",
                                       "keyUsage=critical,keyCertSign,cRLSign"};
         a.insert(a.begin() + 3, ec_key.begin(), ec_key.end());
         run_or_throw(a, false, dir, out);
     };
     auto signed_cert = [&](const std::string& stem, const std::string& cn,
                            const std::string& extensions) {
-        std::vector<std::string> req = {"openssl", "req", "-new", "-subj", "/CN=" + cn,
+        std::vector<std::string> req = {"openssl", "req",         "-new", "-subj",      "/CN=" + cn,
                                         "-keyout", stem + ".key", "-out", stem + ".csr"};
         req.insert(req.begin() + 3, ec_key.begin(), ec_key.end());
         run_or_throw(req, false, dir, out);
         write_file(dir + "/" + stem + ".ext", extensions + "\n");
-        run_or_throw({"openssl", "x509", "-req", "-in", stem + ".csr", "-CA", "ca.crt", "-CAkey",
-                      "ca.key", "-CAcreateserial", "-days", "3650", "-out", stem + ".crt",
-                      "-extfile", stem + ".ext"},
-                     false, dir, out);
+        run_or_throw(
+            {"openssl", "x509", "-req", "-in", stem + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", "3650", "-out", stem + ".crt", "-extfile", stem + ".ext"},
+            false, dir, out);
     };
     self_signed_ca("ca", "laredo test CA");
     self_signed_ca("wrong_ca", "laredo wrong CA");
@@ -324,9 +337,11 @@ void pg_cluster::init_data_directory() {
 
     write_file(data_dir() + "/pg_hba.conf",
                "# TYPE   DATABASE  USER         ADDRESS        METHOD\n"
-               "hostssl  all       " + std::string(cert_user) + "  127.0.0.1/32   cert\n"
-               "host     all       postgres     127.0.0.1/32   trust\n"
-               "host     all       all          127.0.0.1/32   scram-sha-256\n");
+               "hostssl  all       " +
+                   std::string(cert_user) +
+                   "  127.0.0.1/32   cert\n"
+                   "host     all       postgres     127.0.0.1/32   trust\n"
+                   "host     all       all          127.0.0.1/32   scram-sha-256\n");
 }
 
 bool pg_cluster::try_start_on(std::uint16_t port) {
@@ -360,7 +375,8 @@ void pg_cluster::start_watchdog() {
     // SIGKILL, where no destructor runs.
     const std::string script =
         "parent=$1; data=$2; base=$3; pgctl=$4; asroot=$5\n"
-        "while kill -0 \"$parent\" 2>/dev/null && [ -f \"$data/postmaster.pid\" ]; do sleep 1; done\n"
+        "while kill -0 \"$parent\" 2>/dev/null && [ -f \"$data/postmaster.pid\" ]; do sleep 1; "
+        "done\n"
         "if [ -f \"$data/postmaster.pid\" ]; then\n"
         "  if [ \"$asroot\" = 1 ]; then\n"
         "    runuser -u postgres -- \"$pgctl\" -D \"$data\" -m immediate -w -t 30 stop\n"
@@ -390,8 +406,9 @@ void pg_cluster::start_watchdog() {
     pid_t pid = -1;
     const int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("pg_cluster: cannot start the watchdog: " +
-                                          std::string(std::strerror(rc)));
+    if (rc != 0)
+        throw std::runtime_error("pg_cluster: cannot start the watchdog: " +
+                                 std::string(std::strerror(rc)));
     watchdog_pid_ = pid;
 }
 
@@ -427,8 +444,8 @@ void pg_cluster::stop() noexcept {
 int pg_cluster::postmaster_pid() const { return read_postmaster_pid(data_dir()); }
 
 std::string pg_cluster::conninfo(std::string_view dbname) const {
-    return "host=" + host_ + " port=" + std::to_string(port_) + " user=postgres dbname=" +
-           std::string(dbname) + " sslmode=disable";
+    return "host=" + host_ + " port=" + std::to_string(port_) +
+           " user=postgres dbname=" + std::string(dbname) + " sslmode=disable";
 }
 
 void pg_cluster::exec(std::string_view sql, std::string_view dbname) const {
@@ -448,8 +465,7 @@ void pg_cluster::create_database(std::string_view name) const {
         quoted += c;
     }
     quoted += '"';
-    if (query_value("SELECT count(*) FROM pg_database WHERE datname = " + sql_literal(name)) ==
-        "0")
+    if (query_value("SELECT count(*) FROM pg_database WHERE datname = " + sql_literal(name)) == "0")
         exec("CREATE DATABASE " + quoted);
 }
 

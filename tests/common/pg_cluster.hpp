@@ -36,7 +36,7 @@ struct pg_cluster_options {
 };
 
 class pg_cluster {
-public:
+  public:
     static constexpr std::string_view password_user = "laredo_pw";
     static constexpr std::string_view password = "pw-Secret-4711-never-logged";
     static constexpr std::string_view cert_user = "laredo_cert";
@@ -77,7 +77,7 @@ public:
     std::string query_value(std::string_view sql, std::string_view dbname = "postgres") const;
     void create_database(std::string_view name) const;
 
-private:
+  private:
     void start();
     void generate_certificates();
     void init_data_directory();

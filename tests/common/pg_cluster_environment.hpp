@@ -14,7 +14,7 @@
 namespace laredo::testing {
 
 class pg_cluster_environment : public ::testing::Environment {
-public:
+  public:
     explicit pg_cluster_environment(pg_cluster_options options);
     void SetUp() override;
     void TearDown() override;
@@ -22,7 +22,7 @@ public:
     // The running cluster; throws std::logic_error if the environment did not start one.
     static pg_cluster& cluster();
 
-private:
+  private:
     pg_cluster_options options_;
 };
 

@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
                   << "tls_conninfo: host=localhost port=" << cluster.port()
                   << " user=postgres dbname=postgres sslmode=verify-full sslrootcert="
                   << cluster.ca_file() << "\n"
-                  << "password_conninfo: host=127.0.0.1 port=" << cluster.port() << " user="
-                  << laredo::testing::pg_cluster::password_user
+                  << "password_conninfo: host=127.0.0.1 port=" << cluster.port()
+                  << " user=" << laredo::testing::pg_cluster::password_user
                   << " dbname=postgres (password: see tests/common/pg_cluster.hpp)\n"
                   << "replication_conninfo: " << cluster.conninfo() << " replication=database\n"
                   << "data_dir: " << cluster.data_dir() << "\n"

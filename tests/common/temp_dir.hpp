@@ -11,7 +11,7 @@
 namespace laredo::testing {
 
 class temp_dir {
-public:
+  public:
     explicit temp_dir(const std::string& prefix = "laredo") {
         auto pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
         if (::mkdtemp(pattern.data()) == nullptr)
@@ -27,7 +27,7 @@ public:
 
     const std::filesystem::path& path() const noexcept { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

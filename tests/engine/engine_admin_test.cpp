@@ -139,11 +139,10 @@ TEST_P(engine_admin, graceful_stop_applies_everything_buffered_and_acks_it) {
         EXPECT_TRUE(co_await src->wait_delivered(last));  // buffered, not applied
         EXPECT_LT(target->count(), 30u);
         std::atomic<bool> stopped{false};
-        boost::asio::co_spawn(ctx, eng.async_stop(use_awaitable),
-                              [&](std::exception_ptr e) {
-                                  EXPECT_EQ(e, nullptr);
-                                  stopped = true;
-                              });
+        boost::asio::co_spawn(ctx, eng.async_stop(use_awaitable), [&](std::exception_ptr e) {
+            EXPECT_EQ(e, nullptr);
+            stopped = true;
+        });
         co_await sleep_for(std::chrono::milliseconds(20));
         EXPECT_FALSE(stopped.load());  // still draining
         target->hold(false);
@@ -173,8 +172,8 @@ TEST_P(engine_admin, rebaseline_demand_rebuilds_the_table_without_stale_rows) {
         co_await target->on_insert(users, stale);
         src->remove(users, user_key(*src, 2));
         src->require_rebaseline();
-        EXPECT_TRUE(co_await eventually([&] { return target->rebuilds() == 1 &&
-                                                     target->baselines_completed() == 2; }));
+        EXPECT_TRUE(co_await eventually(
+            [&] { return target->rebuilds() == 1 && target->baselines_completed() == 2; }));
         const auto last = src->insert(users, user(*src, 3, "cid"));
         EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
         EXPECT_EQ(target->count(), 2u);

@@ -12,7 +12,7 @@ namespace {
 
 // Refuses (with a fatal error) every change of the row with key `poison`.
 class poison_target : public recording_target {
-public:
+  public:
     explicit poison_target(std::int64_t poison, std::string name = "poison")
         : recording_target(std::move(name)), poison_(poison) {}
     void cure() { cured_ = true; }
@@ -21,11 +21,12 @@ public:
                                             std::span<const change_event> changes) override {
         for (const auto& c : changes)
             if (!cured_ && c.identity().key() == key(poison_))
-                throw error(errc::target_failed, "poison_target: refused row " + std::to_string(poison_));
+                throw error(errc::target_failed,
+                            "poison_target: refused row " + std::to_string(poison_));
         co_await recording_target::on_changes(table, changes);
     }
 
-private:
+  private:
     const std::int64_t poison_;
     std::atomic<bool> cured_{false};
 };
@@ -56,8 +57,8 @@ TEST_P(engine_dead_letters, isolated_failure_writes_one_dead_letter_and_spares_t
         co_await eng.async_await_ready(use_awaitable);
         const auto failing_id = eng.pipelines()[1].id;
         const auto poison = src->insert(users, user(*src, 7, "poison"));
-        EXPECT_TRUE(co_await eventually(
-            [&] { return eng.pipelines()[1].state == pipeline_state::error; }));
+        EXPECT_TRUE(
+            co_await eventually([&] { return eng.pipelines()[1].state == pipeline_state::error; }));
         const auto last = src->insert(users, user(*src, 8, "after"));
         EXPECT_TRUE(co_await eventually([&] { return healthy->applied() == last; }));
         // The ACK ignores the failed pipeline.
@@ -99,8 +100,8 @@ TEST_P(engine_dead_letters, only_the_failing_change_of_a_transaction_is_dead_let
         tx.insert(users, user(*src, 2, "poison"));
         tx.insert(users, user(*src, 3, "c"));
         src->commit(std::move(tx));
-        EXPECT_TRUE(co_await eventually(
-            [&] { return eng.pipelines()[0].state == pipeline_state::error; }));
+        EXPECT_TRUE(
+            co_await eventually([&] { return eng.pipelines()[0].state == pipeline_state::error; }));
         const auto letters = eng.dead_letters(eng.pipelines()[0].id);
         CO_ASSERT_TRUE(letters.size() == 1u);
         EXPECT_EQ(letters[0].change.new_values.key(), key(2));

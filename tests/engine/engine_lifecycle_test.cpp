@@ -95,8 +95,8 @@ TEST_P(engine_test, failing_init_never_readies_and_stop_still_works) {
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
         co_await eng.async_start(use_awaitable);
-        const bool errored = co_await eventually(
-            [&] { return eng.pipelines()[0].state == pipeline_state::error; });
+        const bool errored =
+            co_await eventually([&] { return eng.pipelines()[0].state == pipeline_state::error; });
         EXPECT_TRUE(errored);
         EXPECT_FALSE(eng.is_ready());
         EXPECT_FALSE(eng.is_source_ready("test"));
@@ -178,13 +178,15 @@ TEST(engine_config, reports_every_problem_at_once) {
     } catch (const config_error& e) {
         const auto& p = e.problems();
         auto has = [&](const std::string& text) {
-            return std::any_of(p.begin(), p.end(),
-                               [&](const std::string& s) { return s.find(text) != std::string::npos; });
+            return std::any_of(p.begin(), p.end(), [&](const std::string& s) {
+                return s.find(text) != std::string::npos;
+            });
         };
         EXPECT_TRUE(has("duplicate source id")) << e.what();
         EXPECT_TRUE(has("source[2]: empty id")) << e.what();
         EXPECT_TRUE(has("source is null")) << e.what();
-        EXPECT_TRUE(has("pipeline[1]: duplicate pipeline id \"a:public.users:recording\"")) << e.what();
+        EXPECT_TRUE(has("pipeline[1]: duplicate pipeline id \"a:public.users:recording\""))
+            << e.what();
         EXPECT_TRUE(has("pipeline[2]: unknown source \"nope\"")) << e.what();
         EXPECT_TRUE(has("pipeline[3]: table needs a schema")) << e.what();
         EXPECT_TRUE(has("pipeline[3]: target is null")) << e.what();

@@ -147,7 +147,8 @@ TEST_P(engine_snapshots, snapshot_without_a_position_for_the_source_falls_back_t
         engine_options options;
         options.snapshots = std::make_shared<snapshots::local_store>(dir.path());
         {
-            auto eng = build_engine(ctx, "test", f.first, std::make_shared<recording_target>(), options);
+            auto eng =
+                build_engine(ctx, "test", f.first, std::make_shared<recording_target>(), options);
             co_await eng.async_start(use_awaitable);
             co_await eng.async_await_ready(use_awaitable);
             co_await eng.async_create_snapshot({}, use_awaitable);
@@ -177,7 +178,8 @@ TEST_P(engine_snapshots, corrupted_snapshot_is_rejected_with_a_clear_error_and_b
         options.snapshots = std::make_shared<snapshots::local_store>(dir.path());
         snapshot_descriptor taken;
         {
-            auto eng = build_engine(ctx, "test", f.first, std::make_shared<recording_target>(), options);
+            auto eng =
+                build_engine(ctx, "test", f.first, std::make_shared<recording_target>(), options);
             co_await eng.async_start(use_awaitable);
             co_await eng.async_await_ready(use_awaitable);
             taken = co_await eng.async_create_snapshot({}, use_awaitable);
@@ -198,7 +200,8 @@ TEST_P(engine_snapshots, corrupted_snapshot_is_rejected_with_a_clear_error_and_b
         EXPECT_EQ(target->restores(), 0u);
         EXPECT_EQ(target->count(), 3u);
         const auto failed = observer->snapshot_event("failed " + taken.id);
-        EXPECT_NE(failed.find("cannot restore from snapshot " + taken.id), std::string::npos) << failed;
+        EXPECT_NE(failed.find("cannot restore from snapshot " + taken.id), std::string::npos)
+            << failed;
         co_await eng.async_stop(use_awaitable);
     });
 }
@@ -240,7 +243,8 @@ TEST_P(engine_snapshots, scheduled_snapshots_respect_retention) {
         options.snapshot_retention = 2;
         auto observer = std::make_shared<recording_observer>();
         options.observer = observer;
-        auto eng = build_engine(ctx, "test", f.first, std::make_shared<recording_target>(), options);
+        auto eng =
+            build_engine(ctx, "test", f.first, std::make_shared<recording_target>(), options);
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
         auto completed = [&] {
@@ -267,7 +271,8 @@ TEST_P(engine_snapshots, ack_never_passes_the_newest_snapshot_after_a_restore) {
         options.snapshots = std::make_shared<snapshots::local_store>(dir.path());
         position snapped;
         {
-            auto eng = build_engine(ctx, "test", f.first, std::make_shared<recording_target>(), options);
+            auto eng =
+                build_engine(ctx, "test", f.first, std::make_shared<recording_target>(), options);
             co_await eng.async_start(use_awaitable);
             co_await eng.async_await_ready(use_awaitable);
             snapped = f.first->insert(users, user(*f.first, 4, "x"));

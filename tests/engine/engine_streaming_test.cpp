@@ -169,8 +169,8 @@ TEST_P(engine_streaming, unchanged_values_are_filled_from_the_stored_row_before_
                        .build(ctx.get_executor());
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
-        auto partial = src->make_row(users, {{"id", value(1)}, {"name", value("anne")},
-                                             {"status", value::unchanged()}});
+        auto partial = src->make_row(
+            users, {{"id", value(1)}, {"name", value("anne")}, {"status", value::unchanged()}});
         const auto last = src->update(users, std::move(partial), user_key(*src, 1));
         EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
         const auto stored = target->get(key(1));

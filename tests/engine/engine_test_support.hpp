@@ -26,12 +26,12 @@ using sources::testsource::test_source;
 using sources::testsource::test_source_options;
 
 // ASSERT_* cannot be used inside a coroutine (it returns void): this one co_returns.
-#define CO_ASSERT_TRUE(cond)                                  \
-    do {                                                      \
-        if (!(cond)) {                                        \
-            ADD_FAILURE() << "assertion failed: " #cond;      \
-            co_return;                                        \
-        }                                                     \
+#define CO_ASSERT_TRUE(cond)                             \
+    do {                                                 \
+        if (!(cond)) {                                   \
+            ADD_FAILURE() << "assertion failed: " #cond; \
+            co_return;                                   \
+        }                                                \
     } while (false)
 
 inline const table_identifier users{"public", "users"};
@@ -39,8 +39,12 @@ inline const table_identifier orders{"public", "orders"};
 
 inline std::vector<column_definition> user_columns() {
     return {
-        {.name = "id", .type = "int8", .nullable = false, .primary_key = true,
-         .ordinal_position = 1, .primary_key_ordinal = 1},
+        {.name = "id",
+         .type = "int8",
+         .nullable = false,
+         .primary_key = true,
+         .ordinal_position = 1,
+         .primary_key_ordinal = 1},
         {.name = "name", .type = "text", .ordinal_position = 2},
         {.name = "status", .type = "text", .ordinal_position = 3},
     };
@@ -48,8 +52,12 @@ inline std::vector<column_definition> user_columns() {
 
 inline std::vector<column_definition> order_columns() {
     return {
-        {.name = "id", .type = "int8", .nullable = false, .primary_key = true,
-         .ordinal_position = 1, .primary_key_ordinal = 1},
+        {.name = "id",
+         .type = "int8",
+         .nullable = false,
+         .primary_key = true,
+         .ordinal_position = 1,
+         .primary_key_ordinal = 1},
         {.name = "user_id", .type = "int8", .ordinal_position = 2},
         {.name = "total", .type = "float8", .ordinal_position = 3},
     };
@@ -57,7 +65,8 @@ inline std::vector<column_definition> order_columns() {
 
 inline row user(const test_source& src, std::int64_t id, std::string name,
                 std::string status = "active") {
-    return src.make_row(users, {{"id", value(id)}, {"name", value(std::move(name))},
+    return src.make_row(users, {{"id", value(id)},
+                                {"name", value(std::move(name))},
                                 {"status", value(std::move(status))}});
 }
 
@@ -66,15 +75,15 @@ inline row user_key(const test_source& src, std::int64_t id) {
 }
 
 inline row order(const test_source& src, std::int64_t id, std::int64_t user_id, double total) {
-    return src.make_row(orders, {{"id", value(id)}, {"user_id", value(user_id)},
-                                 {"total", value(total)}});
+    return src.make_row(orders,
+                        {{"id", value(id)}, {"user_id", value(user_id)}, {"total", value(total)}});
 }
 
 inline std::vector<value> key(std::int64_t id) { return {value(id)}; }
 
 // Every engine test runs with the io_context driven by 1 and by 4 threads.
 class engine_test : public ::testing::TestWithParam<int> {
-protected:
+  protected:
     int threads() const { return GetParam(); }
     void run(std::function<awaitable<void>(boost::asio::io_context&)> body,
              std::chrono::milliseconds deadline = std::chrono::seconds(30)) {

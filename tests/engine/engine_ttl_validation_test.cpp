@@ -14,8 +14,12 @@ const table_identifier sessions{"public", "sessions"};
 
 std::vector<column_definition> session_columns() {
     return {
-        {.name = "id", .type = "int8", .nullable = false, .primary_key = true,
-         .ordinal_position = 1, .primary_key_ordinal = 1},
+        {.name = "id",
+         .type = "int8",
+         .nullable = false,
+         .primary_key = true,
+         .ordinal_position = 1,
+         .primary_key_ordinal = 1},
         {.name = "expires_at", .type = "timestamptz", .ordinal_position = 2},
     };
 }
@@ -24,7 +28,8 @@ timestamptz_value at(std::chrono::system_clock::time_point t) {
     return {std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count()};
 }
 
-row session(const test_source& src, std::int64_t id, std::chrono::system_clock::time_point expires) {
+row session(const test_source& src, std::int64_t id,
+            std::chrono::system_clock::time_point expires) {
     return src.make_row(sessions, {{"id", value(id)}, {"expires_at", value(at(expires))}});
 }
 
@@ -70,7 +75,8 @@ TEST_P(engine_operations, ttl_update_to_an_expired_time_deletes_the_row) {
         auto target = std::make_shared<recording_target>();
         pipeline_options options;
         // The function form: the same column, read by hand.
-        options.ttl_function = [](const row& r) -> std::optional<std::chrono::system_clock::time_point> {
+        options.ttl_function =
+            [](const row& r) -> std::optional<std::chrono::system_clock::time_point> {
             const auto* v = r.find("expires_at");
             if (!v || !v->get_if<timestamptz_value>()) return std::nullopt;
             return std::chrono::system_clock::time_point(
@@ -89,9 +95,10 @@ TEST_P(engine_operations, ttl_update_to_an_expired_time_deletes_the_row) {
         EXPECT_TRUE(co_await eventually([&] { return !holds(*target, 1); }));
         EXPECT_TRUE(holds(*target, 2));
         const auto changes = target->changes();
-        const bool deleted_1 = std::any_of(changes.begin(), changes.end(), [](const change_event& c) {
-            return c.action == change_action::delete_ && c.identity().key() == key(1);
-        });
+        const bool deleted_1 =
+            std::any_of(changes.begin(), changes.end(), [](const change_event& c) {
+                return c.action == change_action::delete_ && c.identity().key() == key(1);
+            });
         EXPECT_TRUE(deleted_1) << "the expiring update reaches the target as a delete";
         co_await eng.async_stop(use_awaitable);
     });
@@ -157,7 +164,8 @@ TEST_P(engine_operations, validation_after_baseline_counts_rows_after_filters) {
     run([](boost::asio::io_context& ctx) -> awaitable<void> {
         auto src = std::make_shared<test_source>(ctx.get_executor());
         src->set_schema(users, user_columns());
-        for (int i = 1; i <= 10; ++i) src->add_row(users, user(*src, i, "u", i % 2 ? "active" : "gone"));
+        for (int i = 1; i <= 10; ++i)
+            src->add_row(users, user(*src, i, "u", i % 2 ? "active" : "gone"));
         auto target = std::make_shared<recording_target>();
         auto observer = std::make_shared<recording_observer>();
         pipeline_options options;
@@ -261,8 +269,8 @@ TEST_P(engine_operations, reload_brings_an_isolated_pipeline_back_to_the_source_
         co_await eng.async_await_ready(use_awaitable);
         failing->fail_next(1, errc::target_failed);
         src->insert(users, user(*src, 2, "b"));
-        EXPECT_TRUE(co_await eventually(
-            [&] { return eng.pipelines()[1].state == pipeline_state::error; }));
+        EXPECT_TRUE(
+            co_await eventually([&] { return eng.pipelines()[1].state == pipeline_state::error; }));
         EXPECT_FALSE(eng.pipelines()[1].last_error.empty());
         src->insert(users, user(*src, 3, "c"));  // missed by the failed pipeline
         co_await eng.async_reload("test", users, use_awaitable);
@@ -295,8 +303,8 @@ TEST_P(engine_operations, isolated_pipeline_recovers_by_itself_after_the_backoff
         co_await eng.async_await_ready(use_awaitable);
         target->fail_next(1, errc::target_failed);
         src->insert(users, user(*src, 2, "b"));  // fails: the pipeline goes to ERROR
-        EXPECT_TRUE(co_await eventually(
-            [&] { return eng.pipelines()[0].state == pipeline_state::error; }));
+        EXPECT_TRUE(
+            co_await eventually([&] { return eng.pipelines()[0].state == pipeline_state::error; }));
         src->insert(users, user(*src, 3, "c"));  // missed while in ERROR
         // After the backoff the table is reloaded and the pipeline streams again.
         EXPECT_TRUE(co_await eventually([&] { return target->count() == 3u; }));
@@ -367,10 +375,12 @@ TEST_P(engine_operations, changed_columns_rebaseline_the_table_by_default) {
         columns.push_back({.name = "email", .type = "text", .ordinal_position = 4});
         // An added column with a default: existing rows get it without any row change.
         const auto altered = src->alter_schema(users, columns);
-        src->add_row(users, src->make_row(users, {{"id", value(1)}, {"name", value("ann")},
+        src->add_row(users, src->make_row(users, {{"id", value(1)},
+                                                  {"name", value("ann")},
                                                   {"status", value("active")},
                                                   {"email", value("ann@example.com")}}));
-        src->insert(users, src->make_row(users, {{"id", value(2)}, {"name", value("bob")},
+        src->insert(users, src->make_row(users, {{"id", value(2)},
+                                                 {"name", value("bob")},
                                                  {"email", value("bob@example.com")}}));
         EXPECT_TRUE(co_await eventually([&] {
             const auto r = target->get(key(1));
@@ -392,7 +402,7 @@ TEST(engine_operations_config, refuses_ttl_and_validation_options_it_cannot_hono
     boost::asio::io_context ctx;
     auto src = std::make_shared<test_source>(ctx.get_executor());
     class no_rows_target : public recording_target {
-    public:
+      public:
         bool keeps_rows() const override { return false; }
     };
     pipeline_options scan_without_ttl;
@@ -413,10 +423,16 @@ TEST(engine_operations_config, refuses_ttl_and_validation_options_it_cannot_hono
         FAIL() << "expected config_error";
     } catch (const config_error& e) {
         const std::string what = e.what();
-        EXPECT_NE(what.find("pipeline[0]: ttl_scan_interval is set but neither"), std::string::npos) << what;
-        EXPECT_NE(what.find("pipeline[1]: ttl_scan_interval needs a target that keeps rows"), std::string::npos) << what;
-        EXPECT_NE(what.find("pipeline[1]: validation_interval needs a target that keeps rows"), std::string::npos) << what;
-        EXPECT_NE(what.find("snapshot_on_shutdown is set but no snapshot store"), std::string::npos) << what;
+        EXPECT_NE(what.find("pipeline[0]: ttl_scan_interval is set but neither"), std::string::npos)
+            << what;
+        EXPECT_NE(what.find("pipeline[1]: ttl_scan_interval needs a target that keeps rows"),
+                  std::string::npos)
+            << what;
+        EXPECT_NE(what.find("pipeline[1]: validation_interval needs a target that keeps rows"),
+                  std::string::npos)
+            << what;
+        EXPECT_NE(what.find("snapshot_on_shutdown is set but no snapshot store"), std::string::npos)
+            << what;
     }
 }
 

@@ -13,7 +13,7 @@
 namespace laredo::testing {
 
 class recording_observer : public engine_observer {
-public:
+  public:
     struct validation {
         std::string pipeline;
         std::uint64_t expected = 0;
@@ -26,7 +26,8 @@ public:
         std::lock_guard lock(mutex_);
         validations_.push_back({pipeline, expected, actual, match});
     }
-    void on_row_expired(const std::string&, const table_identifier&, const std::string& key) override {
+    void on_row_expired(const std::string&, const table_identifier&,
+                        const std::string& key) override {
         std::lock_guard lock(mutex_);
         expired_.push_back(key);
     }
@@ -53,7 +54,9 @@ public:
     void on_snapshot_failed(const std::string& id, const std::string& message) override {
         note("failed " + id + ": " + message);
     }
-    void on_snapshot_restore_started(const std::string& id) override { note("restore started " + id); }
+    void on_snapshot_restore_started(const std::string& id) override {
+        note("restore started " + id);
+    }
     void on_snapshot_restore_completed(const std::string& id, std::uint64_t, duration) override {
         note("restore completed " + id);
     }
@@ -91,7 +94,7 @@ public:
         return {};
     }
 
-private:
+  private:
     void note(std::string event) {
         std::lock_guard lock(mutex_);
         snapshot_events_.push_back(std::move(event));

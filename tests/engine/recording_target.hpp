@@ -24,14 +24,15 @@
 namespace laredo::testing {
 
 class recording_target : public sync_target {
-public:
+  public:
     using key_type = std::vector<value>;
 
     explicit recording_target(std::string name = "recording") : name_(std::move(name)) {}
 
     std::string type_name() const override { return name_; }
 
-    boost::asio::awaitable<void> on_init(const table_identifier& table, schema_ptr schema) override {
+    boost::asio::awaitable<void> on_init(const table_identifier& table,
+                                         schema_ptr schema) override {
         std::lock_guard lock(mutex_);
         table_ = table;
         schema_ = std::move(schema);
@@ -70,13 +71,15 @@ public:
         co_await sync_target::on_changes(table, changes);
     }
 
-    boost::asio::awaitable<void> on_insert(const table_identifier&, const change_event& c) override {
+    boost::asio::awaitable<void> on_insert(const table_identifier&,
+                                           const change_event& c) override {
         std::lock_guard lock(mutex_);
         rows_[c.new_values.key()] = c.new_values;
         record(c);
         co_return;
     }
-    boost::asio::awaitable<void> on_update(const table_identifier&, const change_event& c) override {
+    boost::asio::awaitable<void> on_update(const table_identifier&,
+                                           const change_event& c) override {
         std::lock_guard lock(mutex_);
         const auto old_key = c.identity().key();
         auto merged = c.new_values;
@@ -91,13 +94,15 @@ public:
         record(c);
         co_return;
     }
-    boost::asio::awaitable<void> on_delete(const table_identifier&, const change_event& c) override {
+    boost::asio::awaitable<void> on_delete(const table_identifier&,
+                                           const change_event& c) override {
         std::lock_guard lock(mutex_);
         rows_.erase(c.identity().key());
         record(c);
         co_return;
     }
-    boost::asio::awaitable<void> on_truncate(const table_identifier&, const change_event& c) override {
+    boost::asio::awaitable<void> on_truncate(const table_identifier&,
+                                             const change_event& c) override {
         std::lock_guard lock(mutex_);
         rows_.clear();
         record(c);
@@ -235,7 +240,7 @@ public:
     }
     bool closed() const { return closed_.load(); }
 
-private:
+  private:
     void maybe_fail() {
         if (failures_left_.load() > 0) {
             --failures_left_;

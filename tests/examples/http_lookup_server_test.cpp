@@ -7,9 +7,9 @@
 #include "laredo/targets/memory/indexed_target.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
@@ -42,7 +42,7 @@ struct http_reply {
 
 // One keep-alive HTTP/1.1 client connection over loopback.
 class client {
-public:
+  public:
     explicit client(tcp::socket socket) : socket_(std::move(socket)) {}
 
     awaitable<http_reply> request(http::verb verb, std::string target) {
@@ -62,7 +62,7 @@ public:
         co_return co_await request(http::verb::get, std::move(target));
     }
 
-private:
+  private:
     tcp::socket socket_;
     beast::flat_buffer buffer_;
 };
@@ -81,10 +81,11 @@ awaitable<bool> closed_without_reply(std::uint16_t port, std::string bytes) {
     co_await socket.async_connect(ep, use_awaitable);
     // The server may reset the connection before it has read everything: not a failure here.
     boost::system::error_code ec;
-    co_await asio::async_write(socket, asio::buffer(bytes), asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(socket, asio::buffer(bytes),
+                               asio::redirect_error(use_awaitable, ec));
     std::array<char, 512> buf{};
-    const auto n = co_await socket.async_read_some(asio::buffer(buf),
-                                                   asio::redirect_error(use_awaitable, ec));
+    const auto n =
+        co_await socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
     co_return n == 0 && (ec == asio::error::eof || ec == asio::error::connection_reset);
 }
 
@@ -101,7 +102,8 @@ TEST(http_lookup_server, serves_lookups_from_the_indexed_target_over_http) {
             {.name = "score", .type = "float8"},
         };
         source->set_schema(users, columns);
-        source->add_row(users, source->make_row(users, {{"id", 1}, {"name", "Ann"}, {"score", 1.5}}));
+        source->add_row(users,
+                        source->make_row(users, {{"id", 1}, {"name", "Ann"}, {"score", 1.5}}));
         source->add_row(users, source->make_row(users, {{"id", 2}, {"name", "Bob"}}));
         indexed_target_options topts;
         topts.indexes.push_back({.name = "by_name", .fields = {"name"}, .unique = false});

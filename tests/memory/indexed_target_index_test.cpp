@@ -83,7 +83,8 @@ TEST(indexed_target_index, replacing_insert_leaves_no_stale_or_duplicate_entries
     indexed_target t(indexed_options());
     init(t);
     baseline(t, {user(1, "ann", "ann@x", "red")});
-    apply(t, {insert_of(user(1, "ann", "ann@y", "red")), insert_of(user(1, "ann", "ann@y", "red"))});
+    apply(t,
+          {insert_of(user(1, "ann", "ann@y", "red")), insert_of(user(1, "ann", "ann@y", "red"))});
     EXPECT_TRUE(t.lookup_index("by_email", {value("ann@x")}).empty());
     // One entry, not one per insert.
     EXPECT_EQ(ids(t.lookup_index("by_team", {value("red")})), id_list{1});

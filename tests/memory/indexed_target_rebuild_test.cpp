@@ -262,7 +262,8 @@ TEST(indexed_target_schema, added_columns_continue_and_read_as_null_in_old_rows)
     EXPECT_EQ(response.action, schema_change_action::continue_);
     EXPECT_NE(response.message.find("age"), std::string::npos) << response.message;
     EXPECT_TRUE(t.get(1)->at("age").is_null());
-    apply(t, {insert_of(row(wider, {value(2), value("bob"), value(), value(), value(), value(30)}))});
+    apply(t,
+          {insert_of(row(wider, {value(2), value("bob"), value(), value(), value(), value(30)}))});
     EXPECT_EQ(t.get(2)->at("age"), value(30));
     EXPECT_EQ(t.get(1)->at("name"), value("ann"));
 }

@@ -64,9 +64,9 @@ TEST(indexed_target, composite_keys_order_and_find_rows_by_all_key_columns) {
     const table_identifier table{"public", "tenant_users"};
     init(t, tenant_users_schema(), table);
     const auto s = tenant_users_schema();
-    baseline(t,
-             {make_row(s, {"b", 1, "b1"}), make_row(s, {"a", 2, "a2"}), make_row(s, {"a", 1, "a1"})},
-             1, table);
+    baseline(
+        t, {make_row(s, {"b", 1, "b1"}), make_row(s, {"a", 2, "a2"}), make_row(s, {"a", 1, "a1"})},
+        1, table);
     EXPECT_EQ(t.get("a", 2)->at("name"), value("a2"));
     EXPECT_EQ(t.get("b", 1)->at("name"), value("b1"));
     EXPECT_FALSE(t.get("b", 2));
@@ -251,8 +251,8 @@ TEST(indexed_target, find_returns_the_stored_row_for_an_identity) {
 TEST(indexed_target, a_row_of_another_schema_is_refused) {
     indexed_target t;
     init(t);
-    const auto other = row_schema::make({{.name = "id", .type = "int8", .primary_key = true,
-                                          .primary_key_ordinal = 1}});
+    const auto other = row_schema::make(
+        {{.name = "id", .type = "int8", .primary_key = true, .primary_key_ordinal = 1}});
     EXPECT_THROW(apply(t, {insert_of(make_row(other, {1}))}), error);
     EXPECT_EQ(t.count(), 0u);
 }

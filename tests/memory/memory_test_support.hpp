@@ -26,7 +26,10 @@ inline const table_identifier users_table{"public", "users"};
 // users(id int8 key, name text, email text, team text, bio text)
 inline schema_ptr users_schema() {
     static const schema_ptr s = row_schema::make({
-        {.name = "id", .type = "int8", .primary_key = true, .ordinal_position = 1,
+        {.name = "id",
+         .type = "int8",
+         .primary_key = true,
+         .ordinal_position = 1,
          .primary_key_ordinal = 1},
         {.name = "name", .type = "text", .ordinal_position = 2},
         {.name = "email", .type = "text", .ordinal_position = 3},
@@ -38,8 +41,8 @@ inline schema_ptr users_schema() {
 
 inline row user(std::int64_t id, value name, value email = value(), value team = value(),
                 value bio = value()) {
-    return row(users_schema(), {value(id), std::move(name), std::move(email), std::move(team),
-                                std::move(bio)});
+    return row(users_schema(),
+               {value(id), std::move(name), std::move(email), std::move(team), std::move(bio)});
 }
 
 // A row of `schema` with the given values in column order.

@@ -26,9 +26,7 @@ TEST(rw_lock, readers_share_and_writers_exclude) {
 TEST(rw_lock, a_waiting_writer_goes_before_new_readers) {
     rw_lock lock;
     lock.lock_shared();
-    std::thread writer([&] {
-        std::unique_lock w(lock);
-    });
+    std::thread writer([&] { std::unique_lock w(lock); });
     bool refused = false;
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!refused && std::chrono::steady_clock::now() < until) {

@@ -44,7 +44,7 @@ using boost::asio::io_context;
 
 // Every case runs on an io_context driven by 1 and by 4 threads.
 class threaded : public ::testing::TestWithParam<int> {
-protected:
+  protected:
     void run(std::function<awaitable<void>(io_context&)> body,
              std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
         run_async(GetParam(), deadline, std::move(body));

@@ -76,7 +76,7 @@ TEST(csv_reader, text_after_a_closing_quote_is_corrupt_data) {
 // ---- change-log lines ----
 
 class change_line : public ::testing::Test {
-protected:
+  protected:
     const table_identifier users{"public", "users"};
     const schema_ptr schema = row_schema::make({
         {"id", "text", 0, false, true, 1, 1},

@@ -20,7 +20,7 @@ source_config config_of_users() { return source_config{just_users}; }
 
 // A directory of its own, removed afterwards.
 class temp_dir {
-public:
+  public:
     temp_dir() {
         std::string pattern =
             (std::filesystem::temp_directory_path() / "csv_source_XXXXXX").string();
@@ -41,12 +41,12 @@ public:
     }
     std::uint64_t log_size() const { return std::filesystem::file_size(path_ / "changes.log"); }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
 class csv : public threaded {
-protected:
+  protected:
     temp_dir dir;
     void SetUp() override {
         dir.write("public.users.csv",

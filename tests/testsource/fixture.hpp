@@ -40,7 +40,7 @@ inline source_config config_of(std::vector<table_identifier> tables) {
 // Applies baseline rows and then changes by key, as a target that keeps rows would (unchanged
 // values keep the stored value). What the engine's memory target does, in ten lines.
 class replica {
-public:
+  public:
     void load(const std::vector<std::pair<table_identifier, row>>& rows) {
         for (const auto& [table, r] : rows) rows_[table][r.key()] = r;
     }
@@ -79,7 +79,7 @@ public:
         return out;
     }
 
-private:
+  private:
     std::map<table_identifier, std::map<std::vector<value>, row>> rows_;
 };
 

@@ -38,7 +38,7 @@ boost::asio::awaitable<T> on_source(sync_source& source, boost::asio::awaitable<
 // Records every call. Each call may be held at a gate (backpressure). Checks that every call
 // runs on the executor it was given. Readable from any thread.
 class recording_handler : public change_handler, public baseline_sink {
-public:
+  public:
     explicit recording_handler(boost::asio::any_io_executor expected) : expected_(expected) {}
 
     boost::asio::awaitable<void> on_changes(std::vector<change_event> batch) override {
@@ -93,7 +93,7 @@ public:
     }
     bool all_calls_on_expected_executor() const { return !off_executor_; }
 
-private:
+  private:
     template <class T>
     T locked(const T& v) const {
         std::lock_guard lock(mutex_);
@@ -131,7 +131,7 @@ private:
 
 // stream() spawned on the source's executor with a cancellation slot, as the engine runs it.
 class stream_runner {
-public:
+  public:
     stream_runner(sync_source& source, position from, change_handler& handler)
         : executor_(source.get_executor()), state_(std::make_shared<shared>()) {
         auto on_done = [state = state_](std::exception_ptr e) {
@@ -161,7 +161,7 @@ public:
     bool done() const { return state_->done; }
     std::exception_ptr failure() const { return state_->done ? state_->failure : nullptr; }
 
-private:
+  private:
     struct shared {
         boost::asio::cancellation_signal signal;
         std::exception_ptr failure;

@@ -1,5 +1,5 @@
-#include "laredo/error.hpp"
 #include "laredo/position.hpp"
+#include "laredo/error.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-#include "laredo/error.hpp"
 #include "laredo/row.hpp"
+#include "laredo/error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +8,15 @@ using namespace laredo;
 namespace {
 schema_ptr users_schema() {
     return row_schema::make({
-        {.name = "tenant", .type = "text", .primary_key = true, .ordinal_position = 1,
+        {.name = "tenant",
+         .type = "text",
+         .primary_key = true,
+         .ordinal_position = 1,
          .primary_key_ordinal = 2},
-        {.name = "id", .type = "int8", .primary_key = true, .ordinal_position = 2,
+        {.name = "id",
+         .type = "int8",
+         .primary_key = true,
+         .ordinal_position = 2,
          .primary_key_ordinal = 1},
         {.name = "name", .type = "text", .ordinal_position = 3},
     });

@@ -1,5 +1,5 @@
-#include "laredo/error.hpp"
 #include "laredo/table_identifier.hpp"
+#include "laredo/error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,8 +27,7 @@ TEST(table_identifier, rejects_malformed_text_naming_it) {
             ADD_FAILURE() << "accepted " << bad;
         } catch (const laredo::error& e) {
             EXPECT_EQ(e.code(), laredo::errc::invalid_argument);
-            EXPECT_NE(std::string(e.what()).find(std::string("\"") + bad + "\""),
-                      std::string::npos)
+            EXPECT_NE(std::string(e.what()).find(std::string("\"") + bad + "\""), std::string::npos)
                 << e.what();
         }
     }

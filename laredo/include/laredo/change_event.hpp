@@ -26,7 +26,7 @@ struct change_event {
     position pos;
     std::chrono::system_clock::time_point timestamp{};  // when the source saw it
     std::optional<std::chrono::system_clock::time_point> commit_timestamp;
-    std::uint64_t transaction_id = 0;                    // 0 = unknown
+    std::uint64_t transaction_id = 0;  // 0 = unknown
     bool ends_transaction = true;
     row new_values;
     row old_values;

@@ -16,7 +16,7 @@ namespace laredo {
 // feels backpressure where it co_awaits. Called only from the source's executor, one call at
 // a time.
 class baseline_sink {
-public:
+  public:
     virtual ~baseline_sink() = default;
 
     virtual boost::asio::awaitable<void> on_rows(const table_identifier& table,
@@ -34,7 +34,7 @@ public:
 // stop_source/stop_all refused a change, errc::stopped when the engine stops reading (the
 // source should return from stream()).
 class change_handler {
-public:
+  public:
     virtual ~change_handler() = default;
 
     // A batch of changes of one or more tables, in source order. A transaction's last change

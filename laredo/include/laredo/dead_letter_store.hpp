@@ -18,11 +18,11 @@ struct dead_letter {
     std::uint64_t sequence = 0;  // assigned by the store, increasing per pipeline
     std::string pipeline_id;
     std::chrono::system_clock::time_point written_at{};
-    change_event change;         // change.pos is left empty: `position` holds it
-    std::string position;        // the source's position_to_string of change.pos ("" = none)
-    std::string error_code;      // "laredo:target_failed", "system:111", ...
+    change_event change;     // change.pos is left empty: `position` holds it
+    std::string position;    // the source's position_to_string of change.pos ("" = none)
+    std::string error_code;  // "laredo:target_failed", "system:111", ...
     std::string error_message;
-    int attempts = 0;            // how many times the pipeline tried to apply it
+    int attempts = 0;  // how many times the pipeline tried to apply it
 };
 
 // Where pipelines put changes they could not apply. Implementations are thread-safe: pipelines
@@ -33,7 +33,7 @@ struct dead_letter {
 // errc::buffer_overflow when a write would exceed the store's byte limit (the caller reports
 // it; the letter is not written), errc::corrupt_data / errc::schema_mismatch from readers.
 class dead_letter_store {
-public:
+  public:
     virtual ~dead_letter_store() = default;
 
     // Appends one letter and returns its sequence number. Durable when it returns.

@@ -71,11 +71,11 @@ struct engine_options {
 // A configuration the engine cannot run. what() lists every problem, one per line;
 // problems() has them one by one.
 class config_error : public error {
-public:
+  public:
     explicit config_error(std::vector<std::string> problems);
     const std::vector<std::string>& problems() const noexcept { return problems_; }
 
-private:
+  private:
     std::vector<std::string> problems_;
 };
 
@@ -86,11 +86,11 @@ struct pipeline_info {
     table_identifier table;
     std::string target_type;
     pipeline_state state = pipeline_state::initializing;
-    std::size_t buffer_depth = 0;     // changes waiting in the buffer
+    std::size_t buffer_depth = 0;  // changes waiting in the buffer
     std::size_t buffer_capacity = 0;
-    bool stale = false;               // dropped changes; needs a reload to catch up
+    bool stale = false;  // dropped changes; needs a reload to catch up
     std::optional<position> applied_position;
-    std::string last_error;           // why the pipeline went to ERROR, empty otherwise
+    std::string last_error;  // why the pipeline went to ERROR, empty otherwise
 };
 
 // What the engine reports about one source.
@@ -116,7 +116,7 @@ struct source_info {
 // Asynchronous operations take a completion token (default: asio::deferred) and complete with
 // void(std::exception_ptr): with use_awaitable a failure is thrown as laredo::error.
 class engine {
-public:
+  public:
     class builder;
     using completion_handler = boost::asio::any_completion_handler<void(std::exception_ptr)>;
 
@@ -174,10 +174,8 @@ public:
     // with) and saves it; then prunes to snapshot_retention. Completes with its descriptor.
     // Fails with errc::unsupported without a store, errc::not_started / errc::stopped.
     template <class Token = boost::asio::deferred_t>
-    auto async_create_snapshot(std::map<std::string, std::string> labels = {},
-                               Token&& token = {}) {
-        return boost::asio::async_initiate<Token,
-                                           void(std::exception_ptr, snapshot_descriptor)>(
+    auto async_create_snapshot(std::map<std::string, std::string> labels = {}, Token&& token = {}) {
+        return boost::asio::async_initiate<Token, void(std::exception_ptr, snapshot_descriptor)>(
             snapshot_initiation{impl_, std::move(labels)}, token);
     }
 
@@ -228,7 +226,7 @@ public:
 
     const engine_options& options() const noexcept;
 
-private:
+  private:
     friend class builder;
     explicit engine(std::shared_ptr<detail::engine_impl> impl) : impl_(std::move(impl)) {}
 
@@ -267,7 +265,8 @@ private:
 
     using snapshot_handler =
         boost::asio::any_completion_handler<void(std::exception_ptr, snapshot_descriptor)>;
-    using count_handler = boost::asio::any_completion_handler<void(std::exception_ptr, std::size_t)>;
+    using count_handler =
+        boost::asio::any_completion_handler<void(std::exception_ptr, std::size_t)>;
     struct snapshot_initiation {
         std::shared_ptr<detail::engine_impl> impl;
         std::map<std::string, std::string> labels;
@@ -309,7 +308,7 @@ private:
 //                  .add_pipeline("pg", laredo::table_identifier("public", "users"), target)
 //                  .build(ctx.get_executor());
 class engine::builder {
-public:
+  public:
     builder& add_source(std::string id, std::shared_ptr<sync_source> source);
     builder& add_pipeline(std::string source_id, table_identifier table,
                           std::shared_ptr<sync_target> target, pipeline_options options = {});
@@ -322,7 +321,7 @@ public:
     // target that keeps no rows, negative intervals.
     engine build(boost::asio::any_io_executor executor) const;
 
-private:
+  private:
     struct source_entry {
         std::string id;
         std::shared_ptr<sync_source> source;

@@ -17,7 +17,7 @@ namespace laredo {
 // the io_context runs on several): an observer must be thread-safe and must not block.
 // Every callback has an empty default, so an observer overrides only what it needs.
 class engine_observer {
-public:
+  public:
     using duration = std::chrono::steady_clock::duration;
     virtual ~engine_observer() = default;
 
@@ -57,8 +57,8 @@ public:
     virtual void on_change_error(const std::string& /*pipeline_id*/,
                                  const table_identifier& /*table*/, change_action /*action*/,
                                  const std::string& /*message*/) {}
-    virtual void on_buffer_depth_changed(const std::string& /*pipeline_id*/,
-                                         std::size_t /*depth*/, std::size_t /*capacity*/) {}
+    virtual void on_buffer_depth_changed(const std::string& /*pipeline_id*/, std::size_t /*depth*/,
+                                         std::size_t /*capacity*/) {}
     virtual void on_buffer_policy_triggered(const std::string& /*pipeline_id*/,
                                             buffer_policy /*policy*/) {}
     virtual void on_dead_letter_written(const std::string& /*pipeline_id*/,
@@ -67,15 +67,14 @@ public:
     virtual void on_row_expired(const std::string& /*pipeline_id*/,
                                 const table_identifier& /*table*/, const std::string& /*key*/) {}
     virtual void on_validation_result(const std::string& /*pipeline_id*/,
-                                      const table_identifier& /*table*/,
-                                      std::uint64_t /*expected*/, std::uint64_t /*actual*/,
-                                      bool /*match*/) {}
+                                      const table_identifier& /*table*/, std::uint64_t /*expected*/,
+                                      std::uint64_t /*actual*/, bool /*match*/) {}
 
     // Snapshots.
     virtual void on_snapshot_started(const std::string& /*snapshot_id*/) {}
-    virtual void on_snapshot_completed(const std::string& /*snapshot_id*/,
-                                       std::size_t /*tables*/, std::uint64_t /*rows*/,
-                                       std::uint64_t /*size_bytes*/, duration /*elapsed*/) {}
+    virtual void on_snapshot_completed(const std::string& /*snapshot_id*/, std::size_t /*tables*/,
+                                       std::uint64_t /*rows*/, std::uint64_t /*size_bytes*/,
+                                       duration /*elapsed*/) {}
     virtual void on_snapshot_failed(const std::string& /*snapshot_id*/,
                                     const std::string& /*message*/) {}
     virtual void on_snapshot_restore_started(const std::string& /*snapshot_id*/) {}

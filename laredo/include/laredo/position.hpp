@@ -18,7 +18,7 @@ namespace laredo {
 //               transaction, so every event's position is strictly greater than the last
 //   text      - an opaque string (e.g. a Kinesis shard map)
 class position {
-public:
+  public:
     enum class kind : std::uint8_t { empty, sequence, pair, text };
 
     position() noexcept = default;
@@ -44,7 +44,7 @@ public:
 
     friend bool operator==(const position&, const position&) = default;
 
-private:
+  private:
     kind kind_ = kind::empty;
     std::uint64_t major_ = 0;
     std::uint64_t minor_ = 0;

@@ -17,7 +17,7 @@ namespace laredo {
 // The columns of a table as rows carry them: immutable and shared by every row of the table,
 // so a row is a pointer plus its values, never a per-row map of names.
 class row_schema {
-public:
+  public:
     // Throws errc::invalid_argument when two columns share a name or a name is empty.
     explicit row_schema(std::vector<column_definition> columns);
 
@@ -41,7 +41,7 @@ public:
         return a.columns_ == b.columns_;
     }
 
-private:
+  private:
     struct name_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {
@@ -59,7 +59,7 @@ using schema_ptr = std::shared_ptr<const row_schema>;
 // A row: its table's shared schema and one value per column, in schema order. An empty row
 // (no schema) stands for "absent", e.g. the old values of an insert.
 class row {
-public:
+  public:
     row() = default;
     // Throws errc::schema_mismatch when the value count differs from the schema's.
     row(schema_ptr schema, std::vector<value> values);
@@ -93,7 +93,7 @@ public:
 
     friend bool operator==(const row& a, const row& b) noexcept;
 
-private:
+  private:
     schema_ptr schema_;
     std::vector<value> values_;
 };
@@ -102,13 +102,13 @@ private:
 //   row_builder(schema).set("id", 1).set("name", "ann").build()
 // Columns not set are null.
 class row_builder {
-public:
+  public:
     explicit row_builder(schema_ptr schema);
     row_builder& set(std::string_view column, value v);
     row build() &&;
     row build() const&;
 
-private:
+  private:
     schema_ptr schema_;
     std::vector<value> values_;
 };

@@ -16,8 +16,8 @@ namespace laredo {
 struct snapshot_table {
     std::string pipeline_id;
     std::string source_id;
-    table_snapshot_info info;      // table, row_count, columns, target_type, indexes
-    std::string position;          // the pipeline's applied position ("" = none)
+    table_snapshot_info info;              // table, row_count, columns, target_type, indexes
+    std::string position;                  // the pipeline's applied position ("" = none)
     std::uint64_t schema_fingerprint = 0;  // row_schema::fingerprint() of the rows' schema
     std::vector<row> rows;
 };
@@ -59,7 +59,7 @@ struct snapshot {
 // schema fingerprints) and throws laredo::error naming the file and the problem
 // (errc::corrupt_data, errc::schema_mismatch) instead of returning wrong data.
 class snapshot_store {
-public:
+  public:
     virtual ~snapshot_store() = default;
 
     // Writes the snapshot and returns its descriptor (sizes filled in). Throws

@@ -34,7 +34,7 @@ using table_schemas = std::map<table_identifier, std::vector<column_definition>>
 //   init -> validate_tables -> (resume: can_resume_from | baseline) -> stream ... -> close
 //                                  ack, pause, resume at any time while streaming
 class sync_source {
-public:
+  public:
     virtual ~sync_source() = default;
 
     // The strand every coroutine of this source runs on.
@@ -102,7 +102,7 @@ public:
 // Optional: a source that can destroy and recreate its upstream state (PostgreSQL: drop the
 // replication slot, and optionally the publication). The next start takes a full baseline.
 class resettable {
-public:
+  public:
     virtual ~resettable() = default;
     virtual boost::asio::awaitable<void> reset_source(bool drop_publication) = 0;
 };

@@ -33,7 +33,7 @@ struct table_snapshot_info {
 // Failures: throw laredo::error. errc::transient is retried with backoff; anything else
 // applies the pipeline's error policy after its retries.
 class sync_target {
-public:
+  public:
     virtual ~sync_target() = default;
 
     // A short stable name of the implementation ("memory.indexed", "httpsync"), used in
@@ -90,8 +90,7 @@ public:
 
     // A table's columns changed mid-stream. Default: re-baseline the table.
     virtual boost::asio::awaitable<schema_change_response> on_schema_change(
-        const table_identifier& table, const row_schema& old_schema,
-        const row_schema& new_schema);
+        const table_identifier& table, const row_schema& old_schema, const row_schema& new_schema);
 
     // Re-baseline: the engine calls begin_rebuild, hands the new copy through
     // on_baseline_rows / on_baseline_complete, then commit_rebuild. A target that keeps rows

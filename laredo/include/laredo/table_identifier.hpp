@@ -31,6 +31,7 @@ template <>
 struct std::hash<laredo::table_identifier> {
     std::size_t operator()(const laredo::table_identifier& t) const noexcept {
         std::size_t h = std::hash<std::string>{}(t.schema);
-        return h ^ (std::hash<std::string>{}(t.table) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+        return h ^
+               (std::hash<std::string>{}(t.table) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
     }
 };

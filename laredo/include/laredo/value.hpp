@@ -75,7 +75,7 @@ struct array_value {
 // +/-Infinity included) and text. Values are totally ordered (first by alternative, then by
 // content; NaN equals NaN and sorts above every other double) so they can be keys.
 class value {
-public:
+  public:
     enum class type : std::uint8_t {
         null,
         boolean,
@@ -151,7 +151,7 @@ public:
     friend bool operator==(const value& a, const value& b) noexcept;
     friend std::strong_ordering operator<=>(const value& a, const value& b) noexcept;
 
-private:
+  private:
     variant_type v_;
 };
 

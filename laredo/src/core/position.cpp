@@ -57,10 +57,14 @@ const std::string& position::text() const {
 
 std::string position::debug_string() const {
     switch (kind_) {
-        case kind::empty: return "<empty>";
-        case kind::sequence: return std::to_string(major_);
-        case kind::pair: return fmt::format("({},{})", major_, minor_);
-        case kind::text: return fmt::format("'{}'", text_);
+        case kind::empty:
+            return "<empty>";
+        case kind::sequence:
+            return std::to_string(major_);
+        case kind::pair:
+            return fmt::format("({},{})", major_, minor_);
+        case kind::text:
+            return fmt::format("'{}'", text_);
     }
     return "<invalid>";
 }

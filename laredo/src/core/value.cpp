@@ -62,22 +62,33 @@ std::strong_ordering compare_doubles(double a, double b) noexcept {
 
 const std::string* value::text_if() const noexcept {
     switch (get_type()) {
-        case type::text: return &std::get<std::string>(v_);
-        case type::numeric: return &std::get<numeric_value>(v_).text;
-        case type::interval: return &std::get<interval_value>(v_).text;
-        case type::json: return &std::get<json_value>(v_).text;
-        case type::array: return &std::get<array_value>(v_).text;
-        default: return nullptr;
+        case type::text:
+            return &std::get<std::string>(v_);
+        case type::numeric:
+            return &std::get<numeric_value>(v_).text;
+        case type::interval:
+            return &std::get<interval_value>(v_).text;
+        case type::json:
+            return &std::get<json_value>(v_).text;
+        case type::array:
+            return &std::get<array_value>(v_).text;
+        default:
+            return nullptr;
     }
 }
 
 std::string value::to_string() const {
     switch (get_type()) {
-        case type::null: return "NULL";
-        case type::unchanged: return "<unchanged>";
-        case type::boolean: return std::get<bool>(v_) ? "true" : "false";
-        case type::int64: return std::to_string(std::get<std::int64_t>(v_));
-        case type::float64: return format_double(std::get<double>(v_));
+        case type::null:
+            return "NULL";
+        case type::unchanged:
+            return "<unchanged>";
+        case type::boolean:
+            return std::get<bool>(v_) ? "true" : "false";
+        case type::int64:
+            return std::to_string(std::get<std::int64_t>(v_));
+        case type::float64:
+            return format_double(std::get<double>(v_));
         case type::bytes: {
             const auto& data = std::get<bytes_value>(v_).data;
             std::string out = "\\x";
@@ -91,27 +102,36 @@ std::string value::to_string() const {
             if (days == date_value::minus_infinity) return "-infinity";
             return format_date(days);
         }
-        case type::time: return format_time_of_day(std::get<time_value>(v_).micros);
-        case type::timestamp: return format_timestamp(std::get<timestamp_value>(v_).micros, false);
+        case type::time:
+            return format_time_of_day(std::get<time_value>(v_).micros);
+        case type::timestamp:
+            return format_timestamp(std::get<timestamp_value>(v_).micros, false);
         case type::timestamptz:
             return format_timestamp(std::get<timestamptz_value>(v_).micros, true);
-        default: return *text_if();
+        default:
+            return *text_if();
     }
 }
 
 std::size_t value::raw_size() const noexcept {
     switch (get_type()) {
         case type::null:
-        case type::unchanged: return 0;
-        case type::boolean: return 1;
-        case type::date: return 4;
+        case type::unchanged:
+            return 0;
+        case type::boolean:
+            return 1;
+        case type::date:
+            return 4;
         case type::int64:
         case type::float64:
         case type::time:
         case type::timestamp:
-        case type::timestamptz: return 8;
-        case type::bytes: return std::get<bytes_value>(v_).data.size();
-        default: return text_if()->size();
+        case type::timestamptz:
+            return 8;
+        case type::bytes:
+            return std::get<bytes_value>(v_).data.size();
+        default:
+            return text_if()->size();
     }
 }
 
@@ -136,21 +156,36 @@ std::strong_ordering operator<=>(const value& a, const value& b) noexcept {
 
 std::string_view to_string(value::type t) noexcept {
     switch (t) {
-        case value::type::null: return "null";
-        case value::type::boolean: return "bool";
-        case value::type::int64: return "int64";
-        case value::type::float64: return "float64";
-        case value::type::numeric: return "numeric";
-        case value::type::text: return "text";
-        case value::type::bytes: return "bytes";
-        case value::type::date: return "date";
-        case value::type::time: return "time";
-        case value::type::timestamp: return "timestamp";
-        case value::type::timestamptz: return "timestamptz";
-        case value::type::interval: return "interval";
-        case value::type::json: return "json";
-        case value::type::array: return "array";
-        case value::type::unchanged: return "unchanged";
+        case value::type::null:
+            return "null";
+        case value::type::boolean:
+            return "bool";
+        case value::type::int64:
+            return "int64";
+        case value::type::float64:
+            return "float64";
+        case value::type::numeric:
+            return "numeric";
+        case value::type::text:
+            return "text";
+        case value::type::bytes:
+            return "bytes";
+        case value::type::date:
+            return "date";
+        case value::type::time:
+            return "time";
+        case value::type::timestamp:
+            return "timestamp";
+        case value::type::timestamptz:
+            return "timestamptz";
+        case value::type::interval:
+            return "interval";
+        case value::type::json:
+            return "json";
+        case value::type::array:
+            return "array";
+        case value::type::unchanged:
+            return "unchanged";
     }
     return "?";
 }

@@ -10,8 +10,8 @@ namespace laredo::detail {
 
 namespace asio = boost::asio;
 
-ack_coordinator::ack_coordinator(std::string source_id, sync_source& source,
-                                 std::size_t pipelines, engine_observer* observer)
+ack_coordinator::ack_coordinator(std::string source_id, sync_source& source, std::size_t pipelines,
+                                 engine_observer* observer)
     : source_id_(std::move(source_id)),
       source_(source),
       observer_(observer),
@@ -97,7 +97,8 @@ asio::awaitable<void> ack_coordinator::run() {
             try {
                 std::rethrow_exception(failure);
             } catch (const std::exception& e) {
-                observer_->on_source_disconnected(source_id_, std::string("ack failed: ") + e.what());
+                observer_->on_source_disconnected(source_id_,
+                                                  std::string("ack failed: ") + e.what());
             }
         }
         asio::steady_timer timer(source_.get_executor(), backoff);

@@ -23,7 +23,7 @@ namespace laredo::detail {
 // and run() calls source.ack() there, coalescing advances that arrive while an ack is in
 // flight.
 class ack_coordinator {
-public:
+  public:
     ack_coordinator(std::string source_id, sync_source& source, std::size_t pipelines,
                     engine_observer* observer);
 
@@ -43,7 +43,7 @@ public:
     // Thread-safe.
     std::optional<position> last_acked() const;
 
-private:
+  private:
     void advance();
     bool ahead(const position& a, const std::optional<position>& b) const;
 

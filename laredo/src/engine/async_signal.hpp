@@ -14,7 +14,7 @@ namespace laredo::detail {
 // The timer's expiry is set once, to never; wait() only adds a waiter (resetting the expiry
 // would cancel the other waiters), and notify_all() cancels every pending wait.
 class async_signal {
-public:
+  public:
     explicit async_signal(const boost::asio::any_io_executor& strand)
         : timer_(strand, boost::asio::steady_timer::time_point::max()) {}
 
@@ -22,12 +22,13 @@ public:
     // coroutine's cancellation state afterwards when it matters.
     boost::asio::awaitable<void> wait() {
         boost::system::error_code ignored;
-        co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+        co_await timer_.async_wait(
+            boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
     }
 
     void notify_all() { timer_.cancel(); }
 
-private:
+  private:
     boost::asio::steady_timer timer_;
 };
 

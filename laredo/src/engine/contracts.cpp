@@ -29,10 +29,18 @@ awaitable<void> sync_target::on_changes(const table_identifier& table,
     for (const auto& change : changes) {
         set_change_position(change.pos);
         switch (change.action) {
-            case change_action::insert: co_await on_insert(table, change); break;
-            case change_action::update: co_await on_update(table, change); break;
-            case change_action::delete_: co_await on_delete(table, change); break;
-            case change_action::truncate: co_await on_truncate(table, change); break;
+            case change_action::insert:
+                co_await on_insert(table, change);
+                break;
+            case change_action::update:
+                co_await on_update(table, change);
+                break;
+            case change_action::delete_:
+                co_await on_delete(table, change);
+                break;
+            case change_action::truncate:
+                co_await on_truncate(table, change);
+                break;
         }
     }
 }
@@ -66,9 +74,8 @@ void sync_target::for_each_row(const table_identifier& table,
 }
 
 awaitable<std::vector<row>> sync_target::export_snapshot(const table_identifier& table) {
-    throw error(errc::unsupported,
-                fmt::format("target {} cannot export a snapshot of {}", type_name(),
-                            table.to_string()));
+    throw error(errc::unsupported, fmt::format("target {} cannot export a snapshot of {}",
+                                               type_name(), table.to_string()));
     co_return std::vector<row>{};
 }
 

@@ -41,20 +41,20 @@ engine_impl::engine_impl(asio::any_io_executor executor, engine_options options)
 void engine_impl::add_source(std::string id, std::shared_ptr<sync_source> source,
                              std::size_t pipelines) {
     std::weak_ptr<engine_impl> weak = weak_from_this();
-    auto runner = std::make_shared<source_runner>(
-        id, source, pipelines, options_,
-        [weak](const std::string& why) {
-            if (auto self = weak.lock()) self->stop_all_sources(why);
-        });
+    auto runner = std::make_shared<source_runner>(id, source, pipelines, options_,
+                                                  [weak](const std::string& why) {
+                                                      if (auto self = weak.lock())
+                                                          self->stop_all_sources(why);
+                                                  });
     sources_.push_back({std::move(id), std::move(source), std::move(runner)});
 }
 
 void engine_impl::add_pipeline(std::size_t source_index, std::string id, table_identifier table,
                                std::shared_ptr<sync_target> target, pipeline_options options) {
     auto& slot = sources_.at(source_index);
-    const std::size_t local = static_cast<std::size_t>(std::count_if(
-        pipelines_.begin(), pipelines_.end(),
-        [&](const auto& p) { return p->source_id() == slot.id; }));
+    const std::size_t local = static_cast<std::size_t>(
+        std::count_if(pipelines_.begin(), pipelines_.end(),
+                      [&](const auto& p) { return p->source_id() == slot.id; }));
     const std::size_t global = pipelines_.size();
     std::weak_ptr<source_runner> runner = slot.runner;
     std::weak_ptr<engine_impl> engine = weak_from_this();
@@ -105,7 +105,8 @@ awaitable<void> engine_impl::start() {
     auto self = shared_from_this();
     auto expected = status::created;
     if (!status_.compare_exchange_strong(expected, status::running)) {
-        if (expected == status::running) throw error(errc::already_started, "engine already started");
+        if (expected == status::running)
+            throw error(errc::already_started, "engine already started");
         throw error(errc::stopped, "engine stopped");
     }
     if (options_->snapshots && options_->restore_from_snapshot) co_await load_restore_snapshot();
@@ -126,10 +127,9 @@ awaitable<void> engine_impl::stop() {
     if (snapshot_timer_) snapshot_timer_->cancel();
     // A snapshot in progress (scheduled or on demand) finishes first, prune included.
     while (snapshot_running_) co_await snapshot_done_.wait();
-    const auto deadline =
-        options_->shutdown_timeout.count() > 0
-            ? std::chrono::steady_clock::now() + options_->shutdown_timeout
-            : std::chrono::steady_clock::time_point::max();
+    const auto deadline = options_->shutdown_timeout.count() > 0
+                              ? std::chrono::steady_clock::now() + options_->shutdown_timeout
+                              : std::chrono::steady_clock::time_point::max();
     // Stop reading and drain; take the shutdown snapshot; then the final ACKs and close.
     bool in_time = co_await on_every_runner(&source_runner::stop_reading, deadline);
     if (in_time && options_->snapshots && options_->snapshot_on_shutdown) {
@@ -352,8 +352,8 @@ std::optional<source_info> engine::source(const std::string& source_id) const {
     const auto* slot = impl_->find_source(source_id);
     if (!slot) return std::nullopt;
     const auto& s = *slot->source;
-    return source_info{slot->id,        s.type_name(), s.supports_resume(), s.ordering(),
-                       s.state(),       s.lag(),       slot->runner->last_acked()};
+    return source_info{slot->id,  s.type_name(), s.supports_resume(),       s.ordering(),
+                       s.state(), s.lag(),       slot->runner->last_acked()};
 }
 
 schema_ptr engine::table_schema(const std::string& source_id, const table_identifier& table) const {
@@ -381,8 +381,8 @@ engine::builder& engine::builder::add_source(std::string id, std::shared_ptr<syn
 engine::builder& engine::builder::add_pipeline(std::string source_id, table_identifier table,
                                                std::shared_ptr<sync_target> target,
                                                pipeline_options options) {
-    pipelines_.push_back({std::move(source_id), std::move(table), std::move(target),
-                          std::move(options)});
+    pipelines_.push_back(
+        {std::move(source_id), std::move(table), std::move(target), std::move(options)});
     return *this;
 }
 
@@ -417,7 +417,8 @@ engine engine::builder::build(asio::any_io_executor executor) const {
     if (!options_.snapshots && options_.snapshot_interval.count() > 0)
         problems.push_back("engine: snapshot_interval is set but no snapshot store is configured");
     if (!options_.snapshots && options_.snapshot_on_shutdown)
-        problems.push_back("engine: snapshot_on_shutdown is set but no snapshot store is configured");
+        problems.push_back(
+            "engine: snapshot_on_shutdown is set but no snapshot store is configured");
 
     std::set<std::string> pipeline_ids;
     std::vector<std::string> ids(pipelines_.size());
@@ -444,22 +445,24 @@ engine engine::builder::build(asio::any_io_executor executor) const {
             problems.push_back(where + ": ttl_scan_interval and validation_interval must be >= 0");
         const bool has_ttl = p.options.ttl_function || !p.options.ttl_field.empty();
         if (p.options.ttl_scan_interval.count() > 0 && !has_ttl)
-            problems.push_back(where + ": ttl_scan_interval is set but neither ttl_field nor "
-                                       "ttl_function is");
+            problems.push_back(where +
+                               ": ttl_scan_interval is set but neither ttl_field nor "
+                               "ttl_function is");
         if (p.target && !p.target->keeps_rows()) {
             if (p.options.ttl_scan_interval.count() > 0)
-                problems.push_back(fmt::format("{}: ttl_scan_interval needs a target that keeps "
-                                               "rows ({} does not)",
-                                               where, p.target->type_name()));
+                problems.push_back(
+                    fmt::format("{}: ttl_scan_interval needs a target that keeps "
+                                "rows ({} does not)",
+                                where, p.target->type_name()));
             if (p.options.validation_interval.count() > 0)
-                problems.push_back(fmt::format("{}: validation_interval needs a target that keeps "
-                                               "rows ({} does not)",
-                                               where, p.target->type_name()));
+                problems.push_back(
+                    fmt::format("{}: validation_interval needs a target that keeps "
+                                "rows ({} does not)",
+                                where, p.target->type_name()));
         }
-        ids[i] = !p.options.id.empty()
-                     ? p.options.id
-                     : fmt::format("{}:{}:{}", p.source_id, p.table.to_string(),
-                                   p.target ? p.target->type_name() : "null");
+        ids[i] = !p.options.id.empty() ? p.options.id
+                                       : fmt::format("{}:{}:{}", p.source_id, p.table.to_string(),
+                                                     p.target ? p.target->type_name() : "null");
         if (!pipeline_ids.insert(ids[i]).second)
             problems.push_back(fmt::format("{}: duplicate pipeline id \"{}\"", where, ids[i]));
     }
@@ -467,9 +470,9 @@ engine engine::builder::build(asio::any_io_executor executor) const {
 
     auto impl = std::make_shared<detail::engine_impl>(std::move(executor), options_);
     for (const auto& s : sources_) {
-        const auto count = static_cast<std::size_t>(std::count_if(
-            pipelines_.begin(), pipelines_.end(),
-            [&](const pipeline_entry& p) { return p.source_id == s.id; }));
+        const auto count = static_cast<std::size_t>(
+            std::count_if(pipelines_.begin(), pipelines_.end(),
+                          [&](const pipeline_entry& p) { return p.source_id == s.id; }));
         impl->add_source(s.id, s.source, count);
     }
     for (std::size_t i = 0; i < pipelines_.size(); ++i) {

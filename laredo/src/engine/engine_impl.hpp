@@ -17,7 +17,7 @@
 namespace laredo::detail {
 
 class engine_impl : public std::enable_shared_from_this<engine_impl> {
-public:
+  public:
     enum class status : int { created, running, stopping, stopped };
 
     engine_impl(boost::asio::any_io_executor executor, engine_options options);
@@ -59,7 +59,7 @@ public:
     snapshot_store& snapshots() const;
     dead_letter_store& dead_letters() const;
 
-private:
+  private:
     // Loads the newest snapshot for the runners to restore from (nothing on failure: the
     // observer hears why, and the sources baseline).
     boost::asio::awaitable<void> load_restore_snapshot();

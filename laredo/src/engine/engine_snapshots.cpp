@@ -103,12 +103,12 @@ awaitable<snapshot_descriptor> engine_impl::create_snapshot(
 awaitable<snapshot_descriptor> engine_impl::take_snapshot(
     std::map<std::string, std::string> labels) {
     const auto now = std::chrono::system_clock::now();
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            now.time_since_epoch()).count() % 1'000'000;
-    const std::string id =
-        fmt::format("snap-{:%Y%m%dT%H%M%S}{:06}Z-{}",
-                    fmt::gmtime(std::chrono::system_clock::to_time_t(now)), micros,
-                    ++snapshot_counter_);
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+        1'000'000;
+    const std::string id = fmt::format("snap-{:%Y%m%dT%H%M%S}{:06}Z-{}",
+                                       fmt::gmtime(std::chrono::system_clock::to_time_t(now)),
+                                       micros, ++snapshot_counter_);
     auto* observer = options_->observer.get();
     if (observer) observer->on_snapshot_started(id);
     const auto started = std::chrono::steady_clock::now();
@@ -160,14 +160,14 @@ awaitable<snapshot_descriptor> engine_impl::take_snapshot(
     }
     if (options_->snapshot_retention > 0) {
         try {
-            co_await asio::co_spawn(snapshot_executor(),
-                                    prune_snapshots(options_->snapshots, options_->snapshot_retention),
-                                    use_awaitable);
+            co_await asio::co_spawn(
+                snapshot_executor(),
+                prune_snapshots(options_->snapshots, options_->snapshot_retention), use_awaitable);
         } catch (...) {
             // The snapshot itself is saved; a failed prune is retried after the next one.
             if (observer)
-                observer->on_snapshot_failed(id, "pruning old snapshots failed: " +
-                                                     describe(std::current_exception()));
+                observer->on_snapshot_failed(
+                    id, "pruning old snapshots failed: " + describe(std::current_exception()));
         }
     }
     co_return saved;

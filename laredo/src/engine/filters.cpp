@@ -13,8 +13,10 @@ namespace laredo {
 
 std::string_view to_string(validation_action a) noexcept {
     switch (a) {
-        case validation_action::warn: return "warn";
-        case validation_action::rebaseline: return "rebaseline";
+        case validation_action::warn:
+            return "warn";
+        case validation_action::rebaseline:
+            return "rebaseline";
     }
     return "unknown";
 }
@@ -67,7 +69,7 @@ namespace {
 
 // Rows of one input schema all map to one output schema: build it once and reuse it.
 class schema_cache {
-public:
+  public:
     template <class Make>
     const schema_ptr& get(const schema_ptr& in, Make make) {
         if (in != last_in_) {
@@ -77,7 +79,7 @@ public:
         return last_out_;
     }
 
-private:
+  private:
     schema_ptr last_in_;
     schema_ptr last_out_;
 };
@@ -125,26 +127,26 @@ row_transform rename_fields(std::vector<std::pair<std::string, std::string>> ren
 
 row_transform add_timestamp(std::string column) {
     auto cache = std::make_shared<schema_cache>();
-    return [column = std::move(column), cache](const table_identifier&,
-                                               row r) -> std::optional<row> {
-        const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-        const auto& out_schema = cache->get(r.schema(), [&](const row_schema& in) {
-            if (in.index_of(column)) return r.schema();
-            auto cols = in.columns();
-            column_definition c;
-            c.name = column;
-            c.type = "timestamptz";
-            c.ordinal_position = static_cast<int>(cols.size()) + 1;
-            cols.push_back(std::move(c));
-            return row_schema::make(std::move(cols));
-        });
-        std::vector<value> values = r.values();
-        if (values.size() < out_schema->size()) values.emplace_back();
-        values[*out_schema->index_of(column)] = value(timestamptz_value{now});
-        return row(out_schema, std::move(values));
-    };
+    return
+        [column = std::move(column), cache](const table_identifier&, row r) -> std::optional<row> {
+            const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+            const auto& out_schema = cache->get(r.schema(), [&](const row_schema& in) {
+                if (in.index_of(column)) return r.schema();
+                auto cols = in.columns();
+                column_definition c;
+                c.name = column;
+                c.type = "timestamptz";
+                c.ordinal_position = static_cast<int>(cols.size()) + 1;
+                cols.push_back(std::move(c));
+                return row_schema::make(std::move(cols));
+            });
+            std::vector<value> values = r.values();
+            if (values.size() < out_schema->size()) values.emplace_back();
+            values[*out_schema->index_of(column)] = value(timestamptz_value{now});
+            return row(out_schema, std::move(values));
+        };
 }
 
 }  // namespace transforms

@@ -8,12 +8,12 @@ namespace {
 
 // Forwards each callback to every observer in order.
 class composite_observer final : public engine_observer {
-public:
+  public:
     explicit composite_observer(std::vector<std::shared_ptr<engine_observer>> observers)
         : observers_(std::move(observers)) {}
 
-#define LAREDO_FAN_OUT(name, params, args) \
-    void name params override {            \
+#define LAREDO_FAN_OUT(name, params, args)       \
+    void name params override {                  \
         for (auto& o : observers_) o->name args; \
     }
     LAREDO_FAN_OUT(on_source_connected, (const std::string& a, const std::string& b), (a, b))
@@ -64,12 +64,10 @@ public:
     LAREDO_FAN_OUT(on_snapshot_restore_started, (const std::string& a), (a))
     LAREDO_FAN_OUT(on_snapshot_restore_completed,
                    (const std::string& a, std::uint64_t b, duration c), (a, b, c))
-    LAREDO_FAN_OUT(on_fanout_client_connected, (const std::string& a, const std::string& b),
-                   (a, b))
+    LAREDO_FAN_OUT(on_fanout_client_connected, (const std::string& a, const std::string& b), (a, b))
     LAREDO_FAN_OUT(on_fanout_client_disconnected,
                    (const std::string& a, const std::string& b, const std::string& c), (a, b, c))
-    LAREDO_FAN_OUT(on_fanout_client_caught_up, (const std::string& a, const std::string& b),
-                   (a, b))
+    LAREDO_FAN_OUT(on_fanout_client_caught_up, (const std::string& a, const std::string& b), (a, b))
     LAREDO_FAN_OUT(on_fanout_client_backpressure, (const std::string& a, const std::string& b),
                    (a, b))
     LAREDO_FAN_OUT(on_fanout_snapshot_created,
@@ -77,7 +75,7 @@ public:
     LAREDO_FAN_OUT(on_fanout_journal_pruned, (const std::string& a, std::uint64_t b), (a, b))
 #undef LAREDO_FAN_OUT
 
-private:
+  private:
     std::vector<std::shared_ptr<engine_observer>> observers_;
 };
 

@@ -30,11 +30,10 @@ awaitable<bool> cancelled() {
 
 }  // namespace
 
-pipeline::pipeline(std::size_t index, std::string id, std::string source_id,
-                   table_identifier table, std::shared_ptr<sync_target> target,
-                   pipeline_options options, asio::any_io_executor executor,
-                   const sync_source* source, std::shared_ptr<const engine_options> engine,
-                   pipeline_hooks hooks)
+pipeline::pipeline(std::size_t index, std::string id, std::string source_id, table_identifier table,
+                   std::shared_ptr<sync_target> target, pipeline_options options,
+                   asio::any_io_executor executor, const sync_source* source,
+                   std::shared_ptr<const engine_options> engine, pipeline_hooks hooks)
     : index_(index),
       id_(std::move(id)),
       source_id_(std::move(source_id)),
@@ -125,9 +124,9 @@ void pipeline::schedule_recovery() {
         const auto s = self->state_.load();
         if (s != pipeline_state::error && !self->stale_) return;  // recovered meanwhile
         self->hooks_.request_reload(
-            self->index_, fmt::format("automatic recovery of pipeline {} ({})", self->id_,
-                                      s == pipeline_state::error ? self->last_error()
-                                                                 : "it dropped changes"));
+            self->index_,
+            fmt::format("automatic recovery of pipeline {} ({})", self->id_,
+                        s == pipeline_state::error ? self->last_error() : "it dropped changes"));
     });
 }
 
@@ -272,9 +271,9 @@ awaitable<void> pipeline::handle_overflow(std::size_t incoming) {
         co_return;
     }
     // buffer_policy::error: the change is refused and the error policy decides.
-    const std::string why = fmt::format(
-        "pipeline {}: buffer full ({} changes), change refused by buffer policy error", id_,
-        queued_events_);
+    const std::string why =
+        fmt::format("pipeline {}: buffer full ({} changes), change refused by buffer policy error",
+                    id_, queued_events_);
     failed(options_.on_error, why);
     if (options_.on_error != error_policy::isolate) throw error(errc::buffer_overflow, why);
 }
@@ -566,7 +565,8 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
 bool pipeline::needs_rewrite(const change_event& e) const {
     if (!options_.filters.empty() || !options_.transforms.empty() || has_ttl()) return true;
     if (skip_through_) return true;
-    return target_->keeps_rows() && e.action == change_action::update && !e.new_values.is_complete();
+    return target_->keeps_rows() && e.action == change_action::update &&
+           !e.new_values.is_complete();
 }
 
 void pipeline::rewrite(const change_event& e, std::vector<change_event>& out) const {
@@ -647,7 +647,8 @@ void pipeline::rewrite(const change_event& e, std::vector<change_event>& out) co
             out.push_back(std::move(shaped));
             return;
         }
-        case change_action::truncate: return;
+        case change_action::truncate:
+            return;
     }
 }
 

@@ -72,7 +72,7 @@ struct pipeline_hooks {
 // One source table -> filters/transforms -> target path. All its state lives on its strand;
 // producers (the source runner) hop onto the strand to enqueue, and wait there for room.
 class pipeline : public std::enable_shared_from_this<pipeline> {
-public:
+  public:
     pipeline(std::size_t index, std::string id, std::string source_id, table_identifier table,
              std::shared_ptr<sync_target> target, pipeline_options options,
              boost::asio::any_io_executor executor, const sync_source* source,
@@ -140,7 +140,8 @@ public:
     // Brings an ERROR pipeline back for a reload: it takes changes again (held until the
     // reload's baseline ends). False when it cannot come back (stopped or closed).
     boost::asio::awaitable<bool> revive();
-private:
+
+  private:
     // A maintenance operation queued for the consumer, and how its caller hears the result.
     struct task_state {
         bool done = false;
@@ -167,8 +168,8 @@ private:
                            int attempts);
     // Tries each change alone after a batch failed for good; returns the index of the one
     // that fails and its failure, or nullopt when each applied alone.
-    boost::asio::awaitable<std::optional<std::pair<std::size_t, std::exception_ptr>>> isolate_failure(
-        std::span<const change_event> changes);
+    boost::asio::awaitable<std::optional<std::pair<std::size_t, std::exception_ptr>>>
+    isolate_failure(std::span<const change_event> changes);
     void count_applied(std::span<const change_event> changes);
     // TTL: when the row expires (nullopt: never), and whether it has by `now`.
     bool has_ttl() const noexcept;

@@ -132,9 +132,9 @@ void pipeline::write_dead_letter(const change_event& change, const std::exceptio
     } catch (...) {
         // The store refused it (full, disk error): say so; the error policy still applies.
         if (observer_)
-            observer_->on_change_error(id_, table_, change.action,
-                                       "dead letter not written: " +
-                                           describe(std::current_exception()));
+            observer_->on_change_error(
+                id_, table_, change.action,
+                "dead letter not written: " + describe(std::current_exception()));
         return;
     }
     if (observer_) observer_->on_dead_letter_written(id_, table_, change.action);
@@ -157,7 +157,8 @@ awaitable<std::optional<std::pair<std::size_t, std::exception_ptr>>> pipeline::i
 
 awaitable<std::size_t> pipeline::replay_dead_letters() {
     if (!dead_letters_)
-        throw error(errc::unsupported, fmt::format("pipeline {}: no dead-letter store configured", id_));
+        throw error(errc::unsupported,
+                    fmt::format("pipeline {}: no dead-letter store configured", id_));
     auto applied = std::make_shared<std::size_t>(0);
     auto self = shared_from_this();
     std::function<awaitable<void>()> task = [self, applied] { return self->replay_into(applied); };
@@ -190,9 +191,10 @@ awaitable<void> pipeline::replay_into(std::shared_ptr<std::size_t> applied) {
     }
     if (last) dead_letters_->remove_through(id_, *last);
     if (failure) {
-        throw error(errc::target_failed,
-                    fmt::format("pipeline {}: replay stopped at dead letter {} after {} applied: {}",
-                                id_, failed_sequence, *applied, describe(failure)));
+        throw error(
+            errc::target_failed,
+            fmt::format("pipeline {}: replay stopped at dead letter {} after {} applied: {}", id_,
+                        failed_sequence, *applied, describe(failure)));
     }
 }
 
@@ -202,10 +204,17 @@ awaitable<void> pipeline::replay_into(std::shared_ptr<std::size_t> applied) {
 void pipeline::count_applied(std::span<const change_event> changes) {
     for (const auto& c : changes) {
         switch (c.action) {
-            case change_action::insert: ++expected_rows_; break;
-            case change_action::delete_: --expected_rows_; break;
-            case change_action::truncate: expected_rows_ = 0; break;
-            case change_action::update: break;
+            case change_action::insert:
+                ++expected_rows_;
+                break;
+            case change_action::delete_:
+                --expected_rows_;
+                break;
+            case change_action::truncate:
+                expected_rows_ = 0;
+                break;
+            case change_action::update:
+                break;
         }
     }
 }
@@ -279,7 +288,8 @@ awaitable<void> pipeline::adopt_columns(schema_ptr schema) {
     source_schema_ = schema;
     hooks_.columns_changed(index_, schema);
     switch (answer.action) {
-        case schema_change_action::continue_: break;
+        case schema_change_action::continue_:
+            break;
         case schema_change_action::rebaseline:
             awaiting_rebuild_ = true;
             hooks_.request_reload(index_, description);
@@ -331,7 +341,8 @@ awaitable<void> pipeline::expire_into(std::shared_ptr<std::size_t> removed) {
     count_applied(deletes);
     *removed = deletes.size();
     if (observer_)
-        for (const auto& d : deletes) observer_->on_row_expired(id_, table_, key_text(d.old_values));
+        for (const auto& d : deletes)
+            observer_->on_row_expired(id_, table_, key_text(d.old_values));
 }
 
 awaitable<void> pipeline::ttl_scan_loop() {
@@ -366,7 +377,8 @@ awaitable<bool> pipeline::revive() {
         [](std::shared_ptr<pipeline> p) -> awaitable<bool> {
             if (p->closed_ || p->consumer_done_) co_return false;
             if (p->state_.load() == pipeline_state::stopped) co_return false;
-            if (p->state_.load() == pipeline_state::error) p->set_state(pipeline_state::initializing);
+            if (p->state_.load() == pipeline_state::error)
+                p->set_state(pipeline_state::initializing);
             co_return true;
         }(self),
         use_awaitable);

@@ -86,8 +86,8 @@ std::optional<system_time> parse_rfc3339(std::string_view text) {
         return std::nullopt;
     }
     if (pos != text.size()) return std::nullopt;
-    const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month),
-                                              static_cast<unsigned>(day));
+    const std::int64_t days =
+        days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
     const std::int64_t seconds =
         days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     return from_micros(seconds * 1'000'000 + micros);

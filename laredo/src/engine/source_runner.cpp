@@ -40,14 +40,16 @@ struct reload_slot {
 // Runs one phase of the source (init, baseline, stream...) as a child coroutine that `sig`
 // can cancel (terminal cancellation) without touching the runner's own coroutine.
 template <class T>
-awaitable<T> cancellable(asio::any_io_executor ex, awaitable<T> op, asio::cancellation_signal& sig) {
+awaitable<T> cancellable(asio::any_io_executor ex, awaitable<T> op,
+                         asio::cancellation_signal& sig) {
     co_return co_await asio::co_spawn(ex, std::move(op),
                                       asio::bind_cancellation_slot(sig.slot(), use_awaitable));
 }
 
 awaitable<void> cancellable_void(asio::any_io_executor ex, awaitable<void> op,
                                  asio::cancellation_signal& sig) {
-    co_await asio::co_spawn(ex, std::move(op), asio::bind_cancellation_slot(sig.slot(), use_awaitable));
+    co_await asio::co_spawn(ex, std::move(op),
+                            asio::bind_cancellation_slot(sig.slot(), use_awaitable));
 }
 
 awaitable<void> sleep_on(asio::any_io_executor ex, std::chrono::milliseconds d) {
@@ -65,7 +67,7 @@ std::size_t approximate_bytes(const std::vector<change_event>& events) {
 
 // Hands baseline rows to the pipelines of each table, as shared batches.
 class source_runner::dispatch_sink : public baseline_sink {
-public:
+  public:
     explicit dispatch_sink(std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to)
         : to_(std::move(to)) {}
 
@@ -81,7 +83,7 @@ public:
         }
     }
 
-private:
+  private:
     std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to_;
 };
 
@@ -150,8 +152,9 @@ void source_runner::post_confirm(std::size_t local, position pos) {
 }
 
 void source_runner::post_membership(std::size_t local, bool member) {
-    asio::post(source_->get_executor(),
-               [self = shared_from_this(), local, member] { self->ack_.set_member(local, member); });
+    asio::post(source_->get_executor(), [self = shared_from_this(), local, member] {
+        self->ack_.set_member(local, member);
+    });
 }
 
 void source_runner::post_failure(std::size_t, error_policy policy, std::string why) {
@@ -198,9 +201,10 @@ void source_runner::set_restore_snapshot(std::shared_ptr<snapshot> snap) {
 void source_runner::start() {
     auto self = shared_from_this();
     auto ex = source_->get_executor();
-    asio::co_spawn(ex, [](std::shared_ptr<source_runner> r) -> awaitable<void> {
-        co_await r->ack_.run();
-    }(self), asio::detached);
+    asio::co_spawn(
+        ex,
+        [](std::shared_ptr<source_runner> r) -> awaitable<void> { co_await r->ack_.run(); }(self),
+        asio::detached);
     for (auto& p : pipelines_) p->start();
     asio::co_spawn(ex, run(), [self](std::exception_ptr e) {
         // run() handles its own failures; anything escaping is a bug worth reporting.
@@ -256,8 +260,8 @@ awaitable<bool> source_runner::initialize() {
     for (int attempt = 0;; ++attempt) {
         std::exception_ptr failure;
         try {
-            schemas = co_await cancellable(source_->get_executor(), source_->init(config),
-                                           phase_cancel_);
+            schemas =
+                co_await cancellable(source_->get_executor(), source_->init(config), phase_cancel_);
             break;
         } catch (...) {
             failure = std::current_exception();
@@ -324,7 +328,8 @@ awaitable<bool> source_runner::initialize() {
     }
     for (const auto& problem : problems) {
         for (const auto& p : pipelines_) {
-            if (!problem.table || *problem.table == p->table()) co_await p->fail(problem.to_string());
+            if (!problem.table || *problem.table == p->table())
+                co_await p->fail(problem.to_string());
         }
     }
     co_return !live_pipelines().empty();
@@ -445,7 +450,7 @@ awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
             partial = true;
             // Only the rows move: other sources' runners read the entries' ids meanwhile.
             auto& e = *entries[i];
-            snapshot_table table{e.pipeline_id, e.source_id,         e.info,
+            snapshot_table table{e.pipeline_id, e.source_id,          e.info,
                                  e.position,    e.schema_fingerprint, std::move(e.rows)};
             co_await p->restore_table(std::move(table), positions[i]);
         } catch (...) {
@@ -654,9 +659,9 @@ awaitable<void> source_runner::reload(table_identifier table) {
     auto self = shared_from_this();
     if (stopping_) throw error(errc::stopped, fmt::format("source {} is stopping", id_));
     if (halted_)
-        throw error(errc::stopped,
-                    fmt::format("source {} was stopped by its error policy; restart the engine",
-                                id_));
+        throw error(
+            errc::stopped,
+            fmt::format("source {} was stopped by its error policy; restart the engine", id_));
     std::vector<std::shared_ptr<pipeline>> ps;
     if (const auto it = by_table_.find(table); it != by_table_.end()) {
         for (const auto& p : it->second) {
@@ -736,8 +741,7 @@ awaitable<void> source_runner::baseline_beside_stream(table_identifier table,
     }
 }
 
-awaitable<void> source_runner::baseline_added_tables(
-    std::vector<std::shared_ptr<pipeline>> added) {
+awaitable<void> source_runner::baseline_added_tables(std::vector<std::shared_ptr<pipeline>> added) {
     auto self = shared_from_this();
     // One table at a time, like reloads (a source runs one baseline beside its stream).
     while (reload_running_) co_await reload_done_.wait();

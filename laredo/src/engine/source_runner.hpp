@@ -24,15 +24,13 @@ position lowest_position(const sync_source& source, const std::vector<position>&
 // Drives one source: init -> validate -> (resume | baseline) -> stream, with retries and
 // re-baselines, and dispatches what it produces to the source's pipelines. Everything here
 // runs on the source's executor.
-class source_runner : public std::enable_shared_from_this<source_runner>,
-                      private change_handler {
-public:
+class source_runner : public std::enable_shared_from_this<source_runner>, private change_handler {
+  public:
     // Asks the engine to stop every source (error policy stop_all).
     using stop_all_fn = std::function<void(const std::string& why)>;
 
     source_runner(std::string id, std::shared_ptr<sync_source> source, std::size_t pipelines,
-                  std::shared_ptr<const engine_options> options,
-                  stop_all_fn stop_all);
+                  std::shared_ptr<const engine_options> options, stop_all_fn stop_all);
 
     // Pipelines are attached before start(), in the order of their local index (the index
     // their hooks report).
@@ -74,7 +72,7 @@ public:
     // A pipeline saw new columns for its table (thread-safe).
     void set_schema(std::size_t local, schema_ptr schema);
 
-private:
+  private:
     class dispatch_sink;
 
     boost::asio::awaitable<void> run();
@@ -92,7 +90,8 @@ private:
     boost::asio::awaitable<void> baseline_beside_stream(table_identifier table,
                                                         std::vector<std::shared_ptr<pipeline>> ps,
                                                         bool begun);
-    boost::asio::awaitable<void> baseline_added_tables(std::vector<std::shared_ptr<pipeline>> added);
+    boost::asio::awaitable<void> baseline_added_tables(
+        std::vector<std::shared_ptr<pipeline>> added);
     boost::asio::awaitable<std::optional<position>> baseline_all(bool rebuild);
     boost::asio::awaitable<void> stream_until_stopped(position from);
     boost::asio::awaitable<void> finish();
@@ -123,7 +122,7 @@ private:
     ack_coordinator ack_;
 
     // Source-executor-confined.
-    boost::asio::cancellation_signal phase_cancel_;   // init / baseline / stream / backoff
+    boost::asio::cancellation_signal phase_cancel_;  // init / baseline / stream / backoff
     boost::asio::cancellation_signal reload_cancel_;
     async_signal stop_requested_;
     async_signal finished_signal_;

@@ -278,7 +278,6 @@ awaitable<void> last_acked(case_env& env) {
 
 // ---- resume ----
 
-
 awaitable<void> resume(case_env& env) {
     driver d(env);
     auto first = co_await d.make_source();

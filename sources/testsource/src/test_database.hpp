@@ -27,7 +27,7 @@ namespace laredo::sources::testsource {
 // are forgotten (acked, or lost), the rest are in history_. A stream keeps the number of the
 // last entry it delivered.
 class test_database {
-public:
+  public:
     explicit test_database(position_mode mode) : mode_(mode) {}
 
     position_mode mode() const noexcept { return mode_; }
@@ -72,7 +72,7 @@ public:
     // Forgets the history up to `through` (empty: all of it).
     void discard(const position& through);
 
-private:
+  private:
     struct table_state {
         schema_ptr schema;
         std::map<std::vector<value>, row> rows;  // by key: the snapshot comes out in key order

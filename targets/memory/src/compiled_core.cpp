@@ -108,9 +108,7 @@ void compiled_core::check_row(const row& r) {
     accepted_schema_ = r.schema();
 }
 
-compiled_core::state& compiled_core::write_state() noexcept {
-    return shadow_ ? *shadow_ : *live_;
-}
+compiled_core::state& compiled_core::write_state() noexcept { return shadow_ ? *shadow_ : *live_; }
 
 void compiled_core::reject(const row& r, const std::string& why) {
     ++rejected_;
@@ -119,8 +117,7 @@ void compiled_core::reject(const row& r, const std::string& why) {
                               table_.to_string(), r.debug_string(), why);
 }
 
-void compiled_core::remove(state& s, const std::vector<value>& identity,
-                           std::vector<note>* notes) {
+void compiled_core::remove(state& s, const std::vector<value>& identity, std::vector<note>* notes) {
     const auto it = s.by_identity.find(identity);
     if (it == s.by_identity.end()) return;
     if (separate_keys_) s.by_key.erase(it->second.key);
@@ -196,8 +193,8 @@ void compiled_core::apply_change(state& s, const change_event& c, std::vector<no
         case change_action::update: {
             check_row(c.new_values);
             const bool is_update = c.action == change_action::update;
-            const auto previous = values_of(is_update ? c.identity() : c.new_values, *schema_,
-                                            identity_columns_);
+            const auto previous =
+                values_of(is_update ? c.identity() : c.new_values, *schema_, identity_columns_);
             const row* merged = &c.new_values;
             row filled;
             if (!c.new_values.is_complete()) {
@@ -474,9 +471,9 @@ void compiled_core::notify(const std::vector<note>& notes) {
                     fmt::format("a change listener of memory.compiled ({}) failed: {}",
                                 table_.to_string(), e.what()));
     } catch (...) {
-        throw error(errc::target_failed,
-                    fmt::format("a change listener of memory.compiled ({}) failed",
-                                table_.to_string()));
+        throw error(
+            errc::target_failed,
+            fmt::format("a change listener of memory.compiled ({}) failed", table_.to_string()));
     }
 }
 

@@ -26,7 +26,8 @@ indexed_target::indexed_target(indexed_target_options options)
     }
     std::set<std::string, std::less<>> names;
     for (const auto& idx : options_.indexes) {
-        if (idx.name.empty()) throw error(errc::invalid_config, "memory.indexed: an index needs a name");
+        if (idx.name.empty())
+            throw error(errc::invalid_config, "memory.indexed: an index needs a name");
         if (idx.fields.empty()) {
             throw error(errc::invalid_config,
                         fmt::format("memory.indexed: index \"{}\" has no fields", idx.name));
@@ -47,10 +48,10 @@ indexed_target::store_ptr indexed_target::make_store(const row_schema& schema) c
     auto key = detail::resolve_key(schema, options_.key_columns, table_, type_name());
     std::vector<detail::index_layout> layouts;
     for (const auto& idx : options_.indexes) {
-        layouts.push_back({idx.name,
-                           detail::resolve_columns(schema, idx.fields,
-                                                   fmt::format("index \"{}\"", idx.name)),
-                           idx.unique});
+        layouts.push_back(
+            {idx.name,
+             detail::resolve_columns(schema, idx.fields, fmt::format("index \"{}\"", idx.name)),
+             idx.unique});
     }
     if (!options_.lookup_fields.empty()) {
         // The lookup index has an empty name, which no configured index can have.
@@ -143,9 +144,8 @@ void indexed_target::check_table(const table_identifier& table) const {
                     fmt::format("memory.indexed: {} was used before on_init", table.to_string()));
     }
     if (table != table_) {
-        throw error(errc::invalid_argument,
-                    fmt::format("memory.indexed serves {} only, not {}", table_.to_string(),
-                                table.to_string()));
+        throw error(errc::invalid_argument, fmt::format("memory.indexed serves {} only, not {}",
+                                                        table_.to_string(), table.to_string()));
     }
 }
 
@@ -182,7 +182,9 @@ void indexed_target::apply_change(const change_event& c, std::vector<note>* note
                                   std::vector<store_ptr>& garbage) {
     row_store& store = write_store();
     switch (c.action) {
-        case change_action::insert: put_row(store, c.new_values, notes); return;
+        case change_action::insert:
+            put_row(store, c.new_values, notes);
+            return;
         case change_action::update: {
             if (c.old_values.empty() && c.new_values.is_complete()) {
                 // The key did not change and nothing needs merging: a plain replace.
@@ -315,9 +317,9 @@ void indexed_target::notify(const std::vector<note>& notes) {
                     fmt::format("a change listener of memory.indexed ({}) failed: {}",
                                 table_.to_string(), e.what()));
     } catch (...) {
-        throw error(errc::target_failed,
-                    fmt::format("a change listener of memory.indexed ({}) failed",
-                                table_.to_string()));
+        throw error(
+            errc::target_failed,
+            fmt::format("a change listener of memory.indexed ({}) failed", table_.to_string()));
     }
 }
 

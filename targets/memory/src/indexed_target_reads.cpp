@@ -51,8 +51,7 @@ std::vector<row> indexed_target::lookup_all(const std::vector<value>& values) co
     std::shared_lock lock(mutex_);
     std::vector<row> out;
     if (!live_) return out;
-    check_count("the lookup", *schema_, live_->indexes()[lookup_position_].columns,
-                values.size());
+    check_count("the lookup", *schema_, live_->indexes()[lookup_position_].columns, values.size());
     const auto views = detail::views_of(values);
     for (packed_view r : live_->index_lookup(lookup_position_, views)) {
         out.push_back(r.to_row(schema_));

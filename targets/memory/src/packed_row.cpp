@@ -24,15 +24,20 @@ std::size_t payload_size(const value_view& v) noexcept {
     using t = value::type;
     switch (v.type()) {
         case t::null:
-        case t::unchanged: return 0;
-        case t::boolean: return 1;
-        case t::date: return 4;
+        case t::unchanged:
+            return 0;
+        case t::boolean:
+            return 1;
+        case t::date:
+            return 4;
         case t::int64:
         case t::float64:
         case t::time:
         case t::timestamp:
-        case t::timestamptz: return 8;
-        default: return v.bytes().size();
+        case t::timestamptz:
+            return 8;
+        default:
+            return v.bytes().size();
     }
 }
 
@@ -40,14 +45,23 @@ void write_payload(std::byte* p, const value_view& v) noexcept {
     using t = value::type;
     switch (v.type()) {
         case t::null:
-        case t::unchanged: return;
-        case t::boolean: *p = static_cast<std::byte>(v.integer() != 0); return;
-        case t::date: store(p, static_cast<std::int32_t>(v.integer())); return;
-        case t::float64: store(p, v.float64()); return;
+        case t::unchanged:
+            return;
+        case t::boolean:
+            *p = static_cast<std::byte>(v.integer() != 0);
+            return;
+        case t::date:
+            store(p, static_cast<std::int32_t>(v.integer()));
+            return;
+        case t::float64:
+            store(p, v.float64());
+            return;
         case t::int64:
         case t::time:
         case t::timestamp:
-        case t::timestamptz: store(p, v.integer()); return;
+        case t::timestamptz:
+            store(p, v.integer());
+            return;
         default:
             if (!v.bytes().empty()) std::memcpy(p, v.bytes().data(), v.bytes().size());
             return;

@@ -25,7 +25,7 @@ struct index_layout {
 };
 
 class row_store {
-public:
+  public:
     row_store(std::vector<std::size_t> key_columns, std::vector<index_layout> indexes);
     row_store(const row_store&) = delete;
     row_store& operator=(const row_store&) = delete;
@@ -77,9 +77,10 @@ public:
         auto a = rows_.begin();
         auto b = other.rows_.begin();
         while (a != rows_.end() || b != other.rows_.end()) {
-            const auto order = a == rows_.end()         ? std::strong_ordering::greater
-                               : b == other.rows_.end() ? std::strong_ordering::less
-                                                        : compare_keys(a->row.view(), b->row.view());
+            const auto order = a == rows_.end() ? std::strong_ordering::greater
+                               : b == other.rows_.end()
+                                   ? std::strong_ordering::less
+                                   : compare_keys(a->row.view(), b->row.view());
             if (order < 0) {
                 f(a->row.view(), packed_view());
                 ++a;
@@ -100,7 +101,7 @@ public:
     // Bytes held by packed rows (their encodings, not allocator overhead).
     std::size_t packed_bytes() const noexcept { return packed_bytes_; }
 
-private:
+  private:
     struct key_probe {
         std::span<const value_view> values;
     };

@@ -42,8 +42,8 @@ void listener_registry_base::remove(std::uint64_t id) noexcept {
     // Waits for a dispatch running on another thread; re-entrant from inside a listener.
     std::lock_guard dispatch_lock(dispatch_mutex_);
     std::lock_guard lock(list_mutex_);
-    const auto it = std::find_if(entries_.begin(), entries_.end(),
-                                 [&](const auto& e) { return e->id == id; });
+    const auto it =
+        std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e->id == id; });
     if (it == entries_.end()) return;
     (*it)->active = false;  // a dispatch on this thread holds a copy of the list
     entries_.erase(it);

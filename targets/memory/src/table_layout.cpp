@@ -59,7 +59,8 @@ std::vector<std::size_t> resolve_key(const row_schema& schema,
 }
 
 key_views key_of(const row& r, const row_schema& schema, std::span<const std::size_t> columns) {
-    if (r.empty()) throw error(errc::invalid_argument, "a change carries no row to find the key in");
+    if (r.empty())
+        throw error(errc::invalid_argument, "a change carries no row to find the key in");
     key_views out;
     if (r.schema().get() == &schema || *r.schema() == schema) {
         for (std::size_t c : columns) out.push_back(value_view::of(r[c]));
@@ -122,10 +123,10 @@ std::string added_column_names(const row_schema& prev, const row_schema& next) {
 
 void check_row_schema(const row& r, const schema_ptr& expected, const table_identifier& table) {
     if (r.schema() == expected || (r.schema() && *r.schema() == *expected)) return;
-    throw error(errc::schema_mismatch,
-                fmt::format("a row of {} has columns ({}) but the target expects ({})",
-                            table.to_string(), r.schema() ? column_names(*r.schema()) : "",
-                            column_names(*expected)));
+    throw error(
+        errc::schema_mismatch,
+        fmt::format("a row of {} has columns ({}) but the target expects ({})", table.to_string(),
+                    r.schema() ? column_names(*r.schema()) : "", column_names(*expected)));
 }
 
 }  // namespace laredo::targets::memory::detail

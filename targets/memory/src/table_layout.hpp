@@ -23,8 +23,7 @@ using key_views = boost::container::small_vector<value_view, 4>;
 // The positions of `names` in `schema`. Throws errc::invalid_config naming `what` ("index
 // \"by_email\"") and the missing column.
 std::vector<std::size_t> resolve_columns(const row_schema& schema,
-                                         std::span<const std::string> names,
-                                         std::string_view what);
+                                         std::span<const std::string> names, std::string_view what);
 
 // The key columns: `configured` when not empty, else the schema's key. Throws
 // errc::invalid_config when there is neither: such a table would collapse into one row.

@@ -19,7 +19,7 @@
 namespace laredo::targets::memory::detail {
 
 class transaction_batcher {
-public:
+  public:
     // max_atomic_rows must be at least 1.
     explicit transaction_batcher(std::size_t max_atomic_rows);
 
@@ -41,7 +41,7 @@ public:
     // starts from a transaction boundary.
     void reset() noexcept;
 
-private:
+  private:
     void flush(std::vector<const change_event*>& group, const apply_fn& apply);
 
     std::size_t max_;

@@ -184,8 +184,8 @@ TEST(pg_connect, correct_password_connects) {
 TEST(pg_connect, passfile_supplies_the_password) {
     const auto& cluster = shared_pg_cluster();
     const auto passfile = write_passfile(
-        "passfile_ip", "127.0.0.1:" + std::to_string(cluster.port()) + ":postgres:laredo_pw:" +
-                           std::string(pg_cluster::password));
+        "passfile_ip", "127.0.0.1:" + std::to_string(cluster.port()) +
+                           ":postgres:laredo_pw:" + std::string(pg_cluster::password));
     run_pg([&](asio::io_context& ctx) -> asio::awaitable<void> {
         auto p = password_role_params();
         p.passfile = passfile;
@@ -201,8 +201,8 @@ TEST(pg_connect, passfile_supplies_the_password) {
 TEST(pg_connect, passfile_matches_the_host_name_not_the_resolved_address) {
     const auto& cluster = shared_pg_cluster();
     const auto passfile = write_passfile(
-        "passfile_name", "localhost:" + std::to_string(cluster.port()) + ":postgres:laredo_pw:" +
-                             std::string(pg_cluster::password));
+        "passfile_name", "localhost:" + std::to_string(cluster.port()) +
+                             ":postgres:laredo_pw:" + std::string(pg_cluster::password));
     run_pg([&](asio::io_context& ctx) -> asio::awaitable<void> {
         auto p = password_role_params();
         p.host = "localhost";
@@ -215,9 +215,9 @@ TEST(pg_connect, passfile_matches_the_host_name_not_the_resolved_address) {
 
 TEST(pg_connect, pgpassfile_environment_variable_is_honoured) {
     const auto& cluster = shared_pg_cluster();
-    const auto passfile = write_passfile(
-        "passfile_env", "*:" + std::to_string(cluster.port()) + ":*:laredo_pw:" +
-                            std::string(pg_cluster::password));
+    const auto passfile =
+        write_passfile("passfile_env", "*:" + std::to_string(cluster.port()) +
+                                           ":*:laredo_pw:" + std::string(pg_cluster::password));
     ::setenv("PGPASSFILE", passfile.c_str(), 1);
     struct unset_on_exit {
         ~unset_on_exit() { ::unsetenv("PGPASSFILE"); }

@@ -33,7 +33,8 @@ void create_copy_table() {
         "payload text, updated_at timestamptz NOT NULL); "
         "INSERT INTO copy_src SELECT g, 'name-' || g, g * 1.25, "
         "rpad(md5(g::text), 100, md5((g + 7)::text)), now() - g * interval '1 second' "
-        "FROM generate_series(1, " + std::to_string(copy_rows) + ") g");
+        "FROM generate_series(1, " +
+        std::to_string(copy_rows) + ") g");
     created = true;
 }
 

@@ -118,8 +118,8 @@ TEST(pg_error_classification, retryable_codes_are_transient_and_the_rest_fatal) 
                              "57P02", "57P03", "57P05", "55P03", "55006", "25P03", "58030"}) {
         EXPECT_EQ(classify_sqlstate(code), errc::transient) << code;
     }
-    for (const char* code : {"28P01", "28000", "3D000", "42P01", "42501", "42704", "55000",
-                             "22012", "23505", "0A000", "XX000", "57P04", "bogus"}) {
+    for (const char* code : {"28P01", "28000", "3D000", "42P01", "42501", "42704", "55000", "22012",
+                             "23505", "0A000", "XX000", "57P04", "bogus"}) {
         EXPECT_EQ(classify_sqlstate(code), errc::source_failed) << code;
     }
 }

@@ -18,10 +18,10 @@
 #include <string>
 
 // ASSERT_* cannot be used in a coroutine (it expands to `return`): this fails and leaves.
-#define PG_CO_ASSERT(condition)                                      \
-    if (!(condition)) {                                              \
-        ADD_FAILURE() << "assertion failed: " #condition;            \
-        co_return;                                                   \
+#define PG_CO_ASSERT(condition)                           \
+    if (!(condition)) {                                   \
+        ADD_FAILURE() << "assertion failed: " #condition; \
+        co_return;                                        \
     }
 
 namespace laredo::sources::postgres::testing {

@@ -26,9 +26,9 @@ using ::testing::HasSubstr;
 // Waits until backend `pid` runs a statement that waits on `wait_event` (e.g. PgSleep).
 asio::awaitable<bool> wait_until_waiting(connection& observer, int pid,
                                          std::string_view wait_event) {
-    const std::string sql = "SELECT count(*) FROM pg_stat_activity WHERE pid = " +
-                            std::to_string(pid) + " AND state = 'active' AND wait_event = '" +
-                            std::string(wait_event) + "'";
+    const std::string sql =
+        "SELECT count(*) FROM pg_stat_activity WHERE pid = " + std::to_string(pid) +
+        " AND state = 'active' AND wait_event = '" + std::string(wait_event) + "'";
     for (int i = 0; i < 1000; ++i) {
         const auto r = co_await observer.query(sql);
         if (r.value(0, 0) == "1") co_return true;
@@ -58,9 +58,9 @@ TEST(pg_query, returns_columns_types_and_nulls) {
         PG_CO_ASSERT(r.rows() == 2);
         PG_CO_ASSERT(r.columns() == 4);
         EXPECT_EQ(r.column_name(0), "a");
-        EXPECT_EQ(r.column_type(0), 23u);   // int4
-        EXPECT_EQ(r.column_type(1), 25u);   // text
-        EXPECT_EQ(r.column_type(3), 17u);   // bytea
+        EXPECT_EQ(r.column_type(0), 23u);  // int4
+        EXPECT_EQ(r.column_type(1), 25u);  // text
+        EXPECT_EQ(r.column_type(3), 17u);  // bytea
         EXPECT_EQ(r.find_column("c"), std::optional<std::size_t>(2));
         EXPECT_EQ(r.find_column("nope"), std::nullopt);
         EXPECT_EQ(r.value(0, 0), "1");
@@ -84,8 +84,7 @@ TEST(pg_query, binds_text_parameters_and_nulls) {
         co_await c.connect(superuser_params());
         const std::array<query_param, 3> params{query_param("41"), std::nullopt,
                                                 query_param("it's; DROP TABLE x")};
-        const auto r =
-            co_await c.query("SELECT $1::int + 1, $2::text IS NULL, length($3)", params);
+        const auto r = co_await c.query("SELECT $1::int + 1, $2::text IS NULL, length($3)", params);
         EXPECT_EQ(r.value(0, 0), "42");
         EXPECT_EQ(r.value(0, 1), "t");
         EXPECT_EQ(r.value(0, 2), "18");

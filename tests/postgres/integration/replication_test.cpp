@@ -223,8 +223,8 @@ TEST(pg_replication, terminated_walsender_is_reported_as_retryable) {
         co_await c.query(
             "CREATE_REPLICATION_SLOT repl_c_slot TEMPORARY LOGICAL pgoutput (SNAPSHOT 'nothing')");
         co_await c.start_replication(pgoutput_start("repl_c_slot", "repl_c_pub"));
-        shared_pg_cluster().exec("SELECT pg_terminate_backend(" +
-                                 std::to_string(c.backend_pid()) + ")");
+        shared_pg_cluster().exec("SELECT pg_terminate_backend(" + std::to_string(c.backend_pid()) +
+                                 ")");
         try {
             for (;;) {
                 auto m = co_await c.read_copy_data();

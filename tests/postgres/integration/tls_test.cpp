@@ -122,8 +122,7 @@ TEST(pg_tls, copy_over_tls_delivers_values_larger_than_16_kib) {
             pending.erase(0, pos);
             co_return;
         };
-        const auto reported =
-            co_await c.copy_out("COPY tls_big TO STDOUT", handler, 64 * 1024);
+        const auto reported = co_await c.copy_out("COPY tls_big TO STDOUT", handler, 64 * 1024);
         EXPECT_EQ(reported, 150u);
         EXPECT_EQ(rows, 150u);
         EXPECT_EQ(bad, 0u);

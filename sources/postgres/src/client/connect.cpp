@@ -90,10 +90,9 @@ awaitable<void> connection::impl::connect(const connection_params& params) {
     // several list entries, which libpq tries in turn.
     std::string host = params.host.empty() ? env("PGHOST") : params.host;
     std::string hostaddr;
-    const bool caller_hostaddr =
-        !env("PGHOSTADDR").empty() ||
-        std::any_of(params.extra.begin(), params.extra.end(),
-                    [](const auto& kv) { return kv.first == "hostaddr"; });
+    const bool caller_hostaddr = !env("PGHOSTADDR").empty() ||
+                                 std::any_of(params.extra.begin(), params.extra.end(),
+                                             [](const auto& kv) { return kv.first == "hostaddr"; });
     if (!host.empty() && !caller_hostaddr) {
         std::vector<std::string> hosts;
         std::vector<std::string> addrs;
@@ -111,8 +110,8 @@ awaitable<void> connection::impl::connect(const connection_params& params) {
                 results = co_await resolver.async_resolve(h, "", use_awaitable);
             } catch (const boost::system::system_error& e) {
                 if (e.code() == asio::error::operation_aborted) throw;
-                throw pg_error(context(op), pg_error::fields{
-                                                .sqlstate = "08001",
+                throw pg_error(context(op),
+                               pg_error::fields{.sqlstate = "08001",
                                                 .message = "could not resolve host name \"" + h +
                                                            "\": " + e.code().message()});
             }

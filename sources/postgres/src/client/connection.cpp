@@ -79,9 +79,9 @@ void connection::impl::require_ready(std::string_view operation, bool streaming)
     }
     if (streaming) {
         if (!copy_both)
-            throw error(errc::invalid_argument,
-                        context(operation) + ": the connection is not streaming "
-                                             "(call start_replication first)");
+            throw error(errc::invalid_argument, context(operation) +
+                                                    ": the connection is not streaming "
+                                                    "(call start_replication first)");
         return;
     }
     if (in_progress)
@@ -166,9 +166,9 @@ awaitable<query_result> connection::impl::collect(std::string_view operation) {
                     throw_connection_error(operation);
                 co_await flush(operation);
                 if (!failure)
-                    failure = std::make_exception_ptr(error(
-                        errc::invalid_argument,
-                        context(operation) + ": COPY FROM STDIN is not supported"));
+                    failure = std::make_exception_ptr(
+                        error(errc::invalid_argument,
+                              context(operation) + ": COPY FROM STDIN is not supported"));
                 break;
             case PGRES_COPY_OUT: {
                 // Read the unwanted data to the end so the connection stays usable.
@@ -402,8 +402,7 @@ awaitable<bool> connection::cancel_backend(int pid) {
     co_return result.rows() == 1 && result.value(0, 0) == "t";
 }
 
-awaitable<bool> cancel_query(asio::any_io_executor executor, connection_params params,
-                             int pid) {
+awaitable<bool> cancel_query(asio::any_io_executor executor, connection_params params, int pid) {
     params.replication = false;
     connection control(executor);
     co_await control.connect(std::move(params));

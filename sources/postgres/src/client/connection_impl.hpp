@@ -92,7 +92,6 @@ struct connection::impl {
     boost::asio::awaitable<void> await_input(std::string_view operation);
     // After the server ended CopyBoth: answers its CopyDone and reads the final results.
     boost::asio::awaitable<void> finish_copy_both(std::string_view operation);
-
 };
 
 }  // namespace laredo::sources::postgres

@@ -138,8 +138,7 @@ connection_params connection_params::from_conninfo(std::string_view conninfo) {
         } else if (key == "keepalives_idle") {
             p.keepalives_idle = std::chrono::seconds(parse_number<int>(key, value, 0, 1000000));
         } else if (key == "keepalives_interval") {
-            p.keepalives_interval =
-                std::chrono::seconds(parse_number<int>(key, value, 0, 1000000));
+            p.keepalives_interval = std::chrono::seconds(parse_number<int>(key, value, 0, 1000000));
         } else if (key == "keepalives_count") {
             p.keepalives_count = parse_number<int>(key, value, 0, 1000000);
         } else if (key == "options") {

@@ -12,7 +12,7 @@ namespace laredo::sources::postgres::detail {
 // Keyword/value pairs for PQconnectStartParams, owning their strings. Setting a keyword twice
 // replaces the first value, so the order of set() calls decides who wins.
 class libpq_options {
-public:
+  public:
     void set(std::string_view keyword, std::string value);
     const std::string* find(std::string_view keyword) const;
     const std::vector<std::pair<std::string, std::string>>& entries() const { return entries_; }
@@ -21,7 +21,7 @@ public:
     std::vector<const char*> keywords() const;
     std::vector<const char*> values() const;
 
-private:
+  private:
     std::vector<std::pair<std::string, std::string>> entries_;
 };
 

@@ -63,7 +63,8 @@ std::string_view query_result::value(std::size_t row, std::size_t column) const 
     check(row, column);
     const int r = static_cast<int>(row);
     const int c = static_cast<int>(column);
-    return {PQgetvalue(result_.get(), r, c), static_cast<std::size_t>(PQgetlength(result_.get(), r, c))};
+    return {PQgetvalue(result_.get(), r, c),
+            static_cast<std::size_t>(PQgetlength(result_.get(), r, c))};
 }
 
 std::optional<std::string_view> query_result::get(std::size_t row, std::size_t column) const {

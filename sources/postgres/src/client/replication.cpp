@@ -126,9 +126,9 @@ awaitable<void> connection::start_replication(replication_start options) {
     constexpr std::string_view op = "start_replication";
     d.require_ready(op);
     if (!valid_slot_name(options.slot_name)) {
-        throw error(errc::invalid_argument,
-                    d.context(op) + ": invalid replication slot name \"" + options.slot_name +
-                        "\" (expected 1 to 63 of a-z, 0-9 and _)");
+        throw error(errc::invalid_argument, d.context(op) + ": invalid replication slot name \"" +
+                                                options.slot_name +
+                                                "\" (expected 1 to 63 of a-z, 0-9 and _)");
     }
     std::string command = "START_REPLICATION SLOT " + quote_identifier(options.slot_name) +
                           " LOGICAL " + format_lsn(options.start_lsn);
@@ -137,9 +137,8 @@ awaitable<void> connection::start_replication(replication_start options) {
         bool first = true;
         for (const auto& [name, value] : options.plugin_options) {
             if (!valid_option_name(name)) {
-                throw error(errc::invalid_argument, d.context(op) +
-                                                        ": invalid output plugin option name \"" +
-                                                        name + "\"");
+                throw error(errc::invalid_argument,
+                            d.context(op) + ": invalid output plugin option name \"" + name + "\"");
             }
             if (!first) command += ", ";
             first = false;
@@ -161,8 +160,8 @@ awaitable<void> connection::start_replication(replication_start options) {
             failure = std::make_exception_ptr(
                 pg_error(d.context(op), detail::fields_from_result(first.get())));
         } else {
-            failure = std::make_exception_ptr(error(
-                errc::source_failed, d.context(op) + ": the server did not start streaming"));
+            failure = std::make_exception_ptr(
+                error(errc::source_failed, d.context(op) + ": the server did not start streaming"));
         }
         first.reset();
         try {

@@ -34,8 +34,8 @@ using query_param = std::optional<std::string_view>;
 struct system_identity {
     std::string system_id;  // decimal, as the server prints it (64 bits)
     std::uint32_t timeline = 0;
-    std::string xlogpos;    // the current WAL flush position, "X/X"
-    std::string dbname;     // the database a logical walsender is attached to
+    std::string xlogpos;  // the current WAL flush position, "X/X"
+    std::string dbname;   // the database a logical walsender is attached to
 };
 
 // What to stream with START_REPLICATION ... LOGICAL.
@@ -76,7 +76,7 @@ struct replication_start {
 // cancel_backend(backend_pid()) on a second connection (PQcancel blocks; a non-blocking
 // cancel request arrives only with PostgreSQL 17).
 class connection {
-public:
+  public:
     using executor_type = boost::asio::any_io_executor;
     using notice_handler = std::function<void(const pg_notice&)>;
     // Receives whole CopyData messages, see copy_chunk. Awaited before more data is read, so
@@ -141,8 +141,7 @@ public:
     // thrown by the handler ends the COPY and is rethrown (the connection is then closed, as
     // the server is still sending).
     // Cancellation: terminal; the connection is closed.
-    boost::asio::awaitable<std::uint64_t> copy_out(std::string_view copy_sql,
-                                                   chunk_handler handler,
+    boost::asio::awaitable<std::uint64_t> copy_out(std::string_view copy_sql, chunk_handler handler,
                                                    std::size_t max_chunk_bytes = 256 * 1024);
 
     // Asks the server to cancel the statement running in backend `pid` (usually another
@@ -193,7 +192,7 @@ public:
 
     struct impl;
 
-private:
+  private:
     std::unique_ptr<impl> impl_;
 };
 

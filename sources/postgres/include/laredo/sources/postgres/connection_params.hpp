@@ -30,9 +30,9 @@ struct connection_params {
     // disable | allow | prefer | require | verify-ca | verify-full; empty = libpq's default
     // (PGSSLMODE, else prefer).
     std::string sslmode;
-    std::string sslrootcert;  // CA certificate(s) for verify-ca / verify-full
-    std::string sslcert;      // client certificate
-    std::string sslkey;       // client private key
+    std::string sslrootcert;       // CA certificate(s) for verify-ca / verify-full
+    std::string sslcert;           // client certificate
+    std::string sslkey;            // client private key
     std::string application_name;  // shown in pg_stat_activity; e.g. "laredo:<source id>"
     // Open a logical walsender connection (`replication=database`): SQL plus replication
     // commands (IDENTIFY_SYSTEM, CREATE_REPLICATION_SLOT, START_REPLICATION). Such a

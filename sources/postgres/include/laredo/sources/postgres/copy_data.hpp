@@ -15,7 +15,7 @@ struct copy_data_access;
 // message, tag byte included. It owns the buffer libpq allocated for the message, so handing
 // it on costs no copy. Move-only.
 class copy_data {
-public:
+  public:
     copy_data() = default;
 
     const char* data() const noexcept { return data_.get(); }
@@ -26,7 +26,7 @@ public:
         return {reinterpret_cast<const std::byte*>(data_.get()), size_};
     }
 
-private:
+  private:
     friend struct detail::copy_data_access;
     struct libpq_free {
         void operator()(char* p) const noexcept;

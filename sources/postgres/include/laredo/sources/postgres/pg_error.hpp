@@ -27,7 +27,7 @@ errc classify_sqlstate(std::string_view sqlstate) noexcept;
 // a password. code() is errc::transient or errc::source_failed (classify_sqlstate), so
 // laredo::is_fatal(e.code()) decides whether to reconnect.
 class pg_error : public laredo::error {
-public:
+  public:
     struct fields {
         std::string sqlstate;  // five characters, or empty for client-side failures
         std::string severity;  // ERROR, FATAL, PANIC (non-localized); empty if unknown
@@ -48,7 +48,7 @@ public:
     const std::string& hint() const noexcept { return fields_.hint; }
     bool retryable() const noexcept { return !laredo::is_fatal(code()); }
 
-private:
+  private:
     fields fields_;
 };
 

@@ -14,7 +14,7 @@ namespace laredo::sources::postgres {
 // libpq result is shared) and safe to read from any thread once received. string_views
 // returned here stay valid as long as any copy of this object lives.
 class query_result {
-public:
+  public:
     query_result() = default;
     // Adopts a libpq result (PQclear is called when the last copy goes).
     explicit query_result(pg_result* adopted);
@@ -40,7 +40,7 @@ public:
 
     // Access out of range throws laredo::error(errc::invalid_argument).
 
-private:
+  private:
     void check_column(std::size_t column) const;
     void check(std::size_t row, std::size_t column) const;
     std::shared_ptr<pg_result> result_;

@@ -89,12 +89,12 @@ struct test_source_options {
 // lag().lag_bytes is the number of changes not yet delivered (not bytes): the only measure a
 // test source has.
 class test_source final : public sync_source {
-public:
+  public:
     // A transaction to inject as one unit: its changes get consecutive positions, the same
     // transaction id and commit time, and the last one ends_transaction. Build it on any
     // thread, then hand it to commit().
     class transaction {
-    public:
+      public:
         transaction& insert(const table_identifier& table, row r);
         // old_row is the identity (the key columns, or the whole old row); empty: the key of
         // new_row identifies the row. new_row may hold value::unchanged() for columns the
@@ -106,7 +106,7 @@ public:
         bool empty() const noexcept { return changes_.empty(); }
         std::size_t size() const noexcept { return changes_.size(); }
 
-    private:
+      private:
         friend class test_source;
         std::vector<change_event> changes_;
     };
@@ -259,7 +259,7 @@ public:
     // the source again.
     boost::asio::awaitable<void> close() override;
 
-private:
+  private:
     struct impl;
     std::shared_ptr<impl> impl_;
 };

@@ -53,7 +53,7 @@ struct compiled_target_options {
 // truncate, on the writer's thread after each batch is visible, outside the lock.
 template <class T>
 class compiled_target final : public sync_target {
-public:
+  public:
     using object_ptr = std::shared_ptr<const T>;
     using listener = std::function<void(const T* old_object, const T* new_object)>;
 
@@ -63,7 +63,8 @@ public:
 
     std::string type_name() const override { return "memory.compiled"; }
 
-    boost::asio::awaitable<void> on_init(const table_identifier& table, schema_ptr schema) override {
+    boost::asio::awaitable<void> on_init(const table_identifier& table,
+                                         schema_ptr schema) override {
         core_.init(table, std::move(schema));
         co_return;
     }
@@ -132,7 +133,8 @@ public:
         for (const auto& r : core_.export_rows(table)) fn(r);
     }
 
-    boost::asio::awaitable<std::vector<row>> export_snapshot(const table_identifier& table) override {
+    boost::asio::awaitable<std::vector<row>> export_snapshot(
+        const table_identifier& table) override {
         co_return core_.export_rows(table);
     }
     boost::asio::awaitable<void> restore_snapshot(const table_snapshot_info& info,
@@ -151,15 +153,15 @@ public:
         return std::static_pointer_cast<const T>(core_.get(key));
     }
     template <class... V>
-        requires(sizeof...(V) > 0 && (std::constructible_from<value, V> && ...))
-    object_ptr get(V&&... key) const {
-        return get(std::vector<value>{value(std::forward<V>(key))...});
-    }
+    requires(sizeof...(V) > 0 && (std::constructible_from<value, V> && ...)) object_ptr
+        get(V&&... key)
+    const { return get(std::vector<value>{value(std::forward<V>(key))...}); }
     std::size_t count() const { return core_.count(); }
     // Calls fn for each object in key order, under the shared lock: fn must not block or
     // call into this target (see indexed_target::for_each). objects() returns a copy.
     void for_each(const std::function<void(const T&)>& fn) const {
-        core_.for_each([&](const detail::erased_object& o) { fn(*static_cast<const T*>(o.get())); });
+        core_.for_each(
+            [&](const detail::erased_object& o) { fn(*static_cast<const T*>(o.get())); });
     }
     // All objects, in key order.
     std::vector<object_ptr> objects() const {
@@ -180,12 +182,14 @@ public:
         return core_.listen(std::move(typed));
     }
 
-private:
+  private:
     static detail::compiled_core_options erase(compiled_target_options<T> options) {
-        if (!options.compiler) throw error(errc::invalid_config, "memory.compiled needs a compiler");
+        if (!options.compiler)
+            throw error(errc::invalid_config, "memory.compiled needs a compiler");
         detail::compiled_core_options out;
         out.compile = [compiler = std::move(options.compiler)](const row& r) {
-            return detail::erased_object(std::shared_ptr<const T>(std::make_shared<T>(compiler(r))));
+            return detail::erased_object(
+                std::shared_ptr<const T>(std::make_shared<T>(compiler(r))));
         };
         out.filter = std::move(options.filter);
         out.key_fields = std::move(options.key_fields);

@@ -94,7 +94,7 @@ struct indexed_target_options {
 // Baseline rows outside a rebuild notify like inserts; a shadow rebuild notifies the
 // difference between the old and the new copy at commit; restore_snapshot notifies nothing.
 class indexed_target final : public sync_target {
-public:
+  public:
     using listener = std::function<void(const row* old_row, const row* new_row)>;
 
     // Throws errc::invalid_config for an index without name or fields, two indexes with
@@ -156,7 +156,8 @@ public:
         for_each(fn);
     }
 
-    boost::asio::awaitable<std::vector<row>> export_snapshot(const table_identifier& table) override;
+    boost::asio::awaitable<std::vector<row>> export_snapshot(
+        const table_identifier& table) override;
     // Replaces the contents with `rows` (no listener calls) and records `pos` as the
     // persisted position.
     boost::asio::awaitable<void> restore_snapshot(const table_snapshot_info& info,
@@ -170,20 +171,18 @@ public:
     // errc::invalid_argument when the count of values differs from the key's.
     std::optional<row> get(const std::vector<value>& key) const;
     template <class... V>
-        requires(sizeof...(V) > 0 && (std::constructible_from<value, V> && ...))
-    std::optional<row> get(V&&... key) const {
-        return get(std::vector<value>{value(std::forward<V>(key))...});
-    }
+    requires(sizeof...(V) > 0 &&
+             (std::constructible_from<value, V> && ...)) std::optional<row> get(V&&... key)
+    const { return get(std::vector<value>{value(std::forward<V>(key))...}); }
 
     // The first row (in key order) whose lookup fields equal `values`; lookup_all: all of
     // them. Throw errc::invalid_argument when no lookup fields are configured or the count
     // of values differs.
     std::optional<row> lookup(const std::vector<value>& values) const;
     template <class... V>
-        requires(sizeof...(V) > 0 && (std::constructible_from<value, V> && ...))
-    std::optional<row> lookup(V&&... values) const {
-        return lookup(std::vector<value>{value(std::forward<V>(values))...});
-    }
+    requires(sizeof...(V) > 0 &&
+             (std::constructible_from<value, V> && ...)) std::optional<row> lookup(V&&... values)
+    const { return lookup(std::vector<value>{value(std::forward<V>(values))...}); }
     std::vector<row> lookup_all(const std::vector<value>& values) const;
 
     // The rows whose index fields equal `values`, in key order (a unique index gives at
@@ -209,7 +208,7 @@ public:
     // Registers a listener; see the class comment. Safe from any thread.
     [[nodiscard]] subscription listen(listener fn);
 
-private:
+  private:
     struct note;
     using store_ptr = std::unique_ptr<detail::row_store>;
 
@@ -242,7 +241,7 @@ private:
     mutable detail::rw_lock mutex_;
     schema_ptr schema_;
     store_ptr live_;
-    store_ptr shadow_;  // the new copy during a shadow rebuild
+    store_ptr shadow_;                 // the new copy during a shadow rebuild
     std::size_t lookup_position_ = 0;  // of the lookup index in a store, when configured
     schema_ptr accepted_schema_;       // a schema object found equal to schema_ (strand only)
 
@@ -256,9 +255,9 @@ private:
     std::atomic<bool> holding_{false};
 
     mutable std::mutex position_mutex_;
-    std::optional<position> applied_;         // what the live rows are consistent with
-    std::optional<position> rebuild_applied_; // what the shadow copy is consistent with
-    std::optional<position> restored_;        // the snapshot the rows came from
+    std::optional<position> applied_;          // what the live rows are consistent with
+    std::optional<position> rebuild_applied_;  // what the shadow copy is consistent with
+    std::optional<position> restored_;         // the snapshot the rows came from
 
     std::shared_ptr<detail::listener_registry<const row*, const row*>> listeners_;
 };

@@ -30,7 +30,7 @@ namespace laredo::targets::memory {
 
 // Reads a packed row in place. Does not own the bytes.
 class packed_view {
-public:
+  public:
     packed_view() noexcept = default;
     explicit packed_view(const std::byte* data) noexcept : data_(data) {}
 
@@ -52,13 +52,13 @@ public:
     // Same encoded bytes (same values, same column count).
     friend bool operator==(packed_view a, packed_view b) noexcept;
 
-private:
+  private:
     const std::byte* data_ = nullptr;
 };
 
 // Owns one packed row. Move-only in spirit: copies are explicit through clone().
 class packed_row {
-public:
+  public:
     packed_row() noexcept = default;
     packed_row(packed_row&&) noexcept = default;
     packed_row& operator=(packed_row&&) noexcept = default;
@@ -82,7 +82,7 @@ public:
     value_view operator[](std::size_t column) const noexcept { return view()[column]; }
     row to_row(const schema_ptr& schema) const { return view().to_row(schema); }
 
-private:
+  private:
     explicit packed_row(std::unique_ptr<std::byte[]> data) noexcept : data_(std::move(data)) {}
     template <class Get>
     static packed_row encode_with(std::size_t count, Get get);
@@ -107,15 +107,21 @@ T load(const std::byte* p) noexcept {
 inline value_view read_payload(value::type type, const std::byte* p, std::size_t size) noexcept {
     using t = value::type;
     switch (type) {
-        case t::null: return {};
-        case t::unchanged: return value_view::unchanged();
-        case t::boolean: return value_view::from_bool(*p != std::byte{0});
-        case t::date: return value_view::from_int(t::date, load<std::int32_t>(p));
-        case t::float64: return value_view::from_double(load<double>(p));
+        case t::null:
+            return {};
+        case t::unchanged:
+            return value_view::unchanged();
+        case t::boolean:
+            return value_view::from_bool(*p != std::byte{0});
+        case t::date:
+            return value_view::from_int(t::date, load<std::int32_t>(p));
+        case t::float64:
+            return value_view::from_double(load<double>(p));
         case t::int64:
         case t::time:
         case t::timestamp:
-        case t::timestamptz: return value_view::from_int(type, load<std::int64_t>(p));
+        case t::timestamptz:
+            return value_view::from_int(type, load<std::int64_t>(p));
         default:
             return value_view::from_bytes(type,
                                           std::string_view(reinterpret_cast<const char*>(p), size));

@@ -18,7 +18,7 @@ class listener_registry_base;
 // removes the listener; release() keeps it registered for the life of the target instead.
 // A subscription may outlive its target (unsubscribing is then a no-op).
 class subscription {
-public:
+  public:
     subscription() noexcept = default;
     subscription(subscription&& other) noexcept;
     subscription& operator=(subscription&& other) noexcept;
@@ -35,7 +35,7 @@ public:
     void release() noexcept;
     bool active() const noexcept { return !registry_.expired() && id_ != 0; }
 
-private:
+  private:
     friend class detail::listener_registry_base;
     subscription(std::weak_ptr<detail::listener_registry_base> registry, std::uint64_t id) noexcept
         : registry_(std::move(registry)), id_(id) {}
@@ -51,13 +51,13 @@ namespace detail {
 // listener may read the target. Removal waits for a dispatch in progress on another thread
 // (a recursive mutex, so a listener may unsubscribe itself).
 class listener_registry_base : public std::enable_shared_from_this<listener_registry_base> {
-public:
+  public:
     virtual ~listener_registry_base() = default;
 
     bool empty() const noexcept { return count_.load(std::memory_order_acquire) == 0; }
     void remove(std::uint64_t id) noexcept;
 
-protected:
+  protected:
     struct entry_base {
         std::uint64_t id = 0;
         bool active = true;  // guarded by dispatch_mutex_
@@ -71,7 +71,7 @@ protected:
     void for_each_entry(std::size_t events,
                         const std::function<void(entry_base&, std::size_t)>& call);
 
-private:
+  private:
     std::recursive_mutex dispatch_mutex_;
     std::mutex list_mutex_;
     std::vector<std::shared_ptr<entry_base>> entries_;
@@ -81,7 +81,7 @@ private:
 
 template <class... Args>
 class listener_registry final : public listener_registry_base {
-public:
+  public:
     using function = std::function<void(Args...)>;
 
     subscription add(function fn) {
@@ -100,7 +100,7 @@ public:
         });
     }
 
-private:
+  private:
     struct entry : entry_base {
         function fn;
     };

@@ -19,7 +19,7 @@ namespace laredo::targets::memory {
 //
 // A view borrows: it must not outlive the value or packed row it was taken from.
 class value_view {
-public:
+  public:
     value_view() noexcept = default;  // null
 
     // Borrows `v` (its text, for text-like alternatives).
@@ -71,21 +71,24 @@ public:
             return static_cast<std::uint8_t>(a.type_) <=> static_cast<std::uint8_t>(b.type_);
         }
         switch (a.type_) {
-            case value::type::float64: return compare_doubles(a.d_, b.d_);
+            case value::type::float64:
+                return compare_doubles(a.d_, b.d_);
             case value::type::text:
             case value::type::numeric:
             case value::type::bytes:
             case value::type::interval:
             case value::type::json:
-            case value::type::array: return compare_bytes(a.s_, b.s_);
-            default: return a.i_ <=> b.i_;
+            case value::type::array:
+                return compare_bytes(a.s_, b.s_);
+            default:
+                return a.i_ <=> b.i_;
         }
     }
     friend bool operator==(const value_view& a, const value_view& b) noexcept {
         return (a <=> b) == 0;
     }
 
-private:
+  private:
     // Like laredo::value: NaN equals NaN and sorts above everything; -0.0 equals 0.0.
     static std::strong_ordering compare_doubles(double a, double b) noexcept {
         const bool an = std::isnan(a), bn = std::isnan(b);

@@ -35,7 +35,7 @@ struct compiled_core_options {
 };
 
 class compiled_core {
-public:
+  public:
     // Throws errc::invalid_config without a compiler or with max_atomic_transaction_rows 0.
     explicit compiled_core(compiled_core_options options);
     ~compiled_core();
@@ -67,7 +67,7 @@ public:
 
     subscription listen(std::function<void(const void*, const void*)> fn);
 
-private:
+  private:
     struct state;
     struct note {
         erased_object old_object;

@@ -15,7 +15,7 @@
 namespace laredo::targets::memory::detail {
 
 class rw_lock {
-public:
+  public:
     rw_lock() {
         pthread_rwlockattr_t attr;
         pthread_rwlockattr_init(&attr);
@@ -37,7 +37,7 @@ public:
     bool try_lock_shared() { return pthread_rwlock_tryrdlock(&lock_) == 0; }
     void unlock_shared() { pthread_rwlock_unlock(&lock_); }
 
-private:
+  private:
     static void check(int rc) {
         if (rc != 0) throw std::system_error(rc, std::generic_category(), "pthread_rwlock");
     }
