@@ -16,6 +16,7 @@ ack_coordinator::ack_coordinator(std::string source_id, sync_source& source, std
       source_(source),
       observer_(observer),
       confirmed_(pipelines),
+      expected_(pipelines),
       member_(pipelines, true),
       wake_(source.get_executor()),
       progress_(source.get_executor()) {}
@@ -28,6 +29,16 @@ void ack_coordinator::confirm(std::size_t pipeline, const position& pos) {
     if (pos.empty()) return;
     auto& slot = confirmed_.at(pipeline);
     if (ahead(pos, slot)) slot = pos;  // never backwards
+    advance();
+}
+
+void ack_coordinator::expect(std::size_t pipeline, const position& pos) {
+    if (!pos.empty()) expected_.at(pipeline) = pos;
+}
+
+void ack_coordinator::reached(const position& pos) {
+    if (pos.empty() || !ahead(pos, source_reached_)) return;
+    source_reached_ = pos;
     advance();
 }
 
@@ -49,7 +60,11 @@ void ack_coordinator::advance() {
         if (!member_[i]) continue;
         if (!confirmed_[i]) return;  // a live pipeline has confirmed nothing yet
         any = true;
-        if (!low || source_.compare_positions(*confirmed_[i], *low) < 0) low = confirmed_[i];
+        const bool idle = !expected_[i] || !ahead(*expected_[i], confirmed_[i]);
+        const auto& at = idle && source_reached_ && ahead(*source_reached_, confirmed_[i])
+                             ? source_reached_
+                             : confirmed_[i];
+        if (!low || source_.compare_positions(*at, *low) < 0) low = at;
     }
     if (!any) return;
     if (cap_ && source_.compare_positions(*low, *cap_) > 0) low = cap_;

@@ -15,9 +15,13 @@
 
 namespace laredo::detail {
 
-// Decides what a source is ACKed: the minimum position confirmed by every pipeline still in
+// Decides what a source is ACKed: the minimum position reached by every pipeline still in
 // the ACK (pipelines in ERROR or that dropped changes leave it), never moving backwards. A
 // pipeline that has confirmed nothing holds the ACK back (the Go original ignored it).
+//
+// A pipeline reaches what it confirmed; a pipeline with nothing pending (it confirmed
+// everything it was handed) has also reached everything the source delivered, so an idle
+// pipeline never holds the ACK back: the ACK follows the pipelines that still hold work.
 //
 // Lives on the source's executor: confirm/membership calls are posted there by pipelines,
 // and run() calls source.ack() there, coalescing advances that arrive while an ack is in
@@ -28,6 +32,11 @@ class ack_coordinator {
                     engine_observer* observer);
 
     void confirm(std::size_t pipeline, const position& pos);
+    // The pipeline was handed work after which it will confirm `pos`; until it does, it has
+    // work pending.
+    void expect(std::size_t pipeline, const position& pos);
+    // The source has delivered everything up to `pos` (a commit, or a heartbeat).
+    void reached(const position& pos);
     void set_member(std::size_t pipeline, bool member);
     // Never ACK past `cap`: the newest snapshot's position for the source, when its targets
     // restore from snapshots (a restart must still be able to stream from there). Moves
@@ -51,6 +60,8 @@ class ack_coordinator {
     sync_source& source_;
     engine_observer* const observer_;
     std::vector<std::optional<position>> confirmed_;
+    std::vector<std::optional<position>> expected_;
+    std::optional<position> source_reached_;
     std::vector<bool> member_;
     std::optional<position> wanted_;  // what should be acked next
     std::optional<position> cap_;

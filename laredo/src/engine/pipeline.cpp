@@ -1,5 +1,6 @@
 #include "pipeline.hpp"
 
+#include "change_router.hpp"
 #include "failures.hpp"
 
 #include "laredo/error.hpp"
@@ -720,10 +721,10 @@ awaitable<void> pipeline::process_changes(change_work work) {
     }
     const position& last = work.heartbeat.empty() ? events.back().pos : work.heartbeat;
     if (!work.heartbeat.empty()) target_->on_position_reached(table_, work.heartbeat);
-    if (!last.empty()) {
-        set_applied(last);
-        confirm_applied(last);
-    }
+    if (!last.empty()) set_applied(last);
+    // Only the end of a transaction is confirmed: a restart resumes from whole transactions.
+    const auto confirm = confirmable_position(events, work.heartbeat);
+    if (!confirm.empty()) confirm_applied(confirm);
 }
 
 awaitable<void> pipeline::apply_with_retries(std::span<const change_event> changes) {

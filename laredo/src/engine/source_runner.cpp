@@ -200,6 +200,9 @@ void source_runner::set_restore_snapshot(std::shared_ptr<snapshot> snap) {
 
 void source_runner::start() {
     auto self = shared_from_this();
+    std::set<table_identifier> tables;
+    for (const auto& [table, ps] : by_table_) tables.insert(table);
+    router_ = change_router(std::move(tables));
     auto ex = source_->get_executor();
     asio::co_spawn(
         ex,
@@ -376,6 +379,7 @@ awaitable<std::optional<position>> source_runner::try_resume() {
     }
     for (std::size_t i = 0; i < ps.size(); ++i) {
         const auto& p = ps[i];
+        ack_.expect(p->index(), persisted[i]);
         co_await p->resume_from(persisted[i]);
     }
     added_ = std::move(added);
@@ -452,6 +456,7 @@ awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
             auto& e = *entries[i];
             snapshot_table table{e.pipeline_id, e.source_id,          e.info,
                                  e.position,    e.schema_fingerprint, std::move(e.rows)};
+            ack_.expect(p->index(), positions[i]);
             co_await p->restore_table(std::move(table), positions[i]);
         } catch (...) {
             failure = std::current_exception();
@@ -499,6 +504,7 @@ awaitable<std::optional<position>> source_runner::baseline_all(bool rebuild) {
                 baseline_work done;
                 done.what = baseline_work::kind::end;
                 done.pos = end;
+                ack_.expect(p->index(), end);
                 co_await p->push_baseline(std::move(done));
             }
             co_return end;
@@ -530,6 +536,7 @@ awaitable<void> source_runner::stream_until_stopped(position from) {
     for (;;) {
         if (stopping_ || live_pipelines().empty()) co_return;
         last_delivered_.reset();
+        router_.reset();
         std::exception_ptr failure;
         try {
             co_await cancellable_void(source_->get_executor(), source_->stream(from, *this),
@@ -733,6 +740,7 @@ awaitable<void> source_runner::baseline_beside_stream(table_identifier table,
         baseline_work done;
         done.what = baseline_work::kind::end;
         done.pos = end;
+        ack_.expect(p->index(), end);
         co_await p->push_baseline(std::move(done));
     }
     for (std::size_t i = 0; i < ps.size(); ++i) {
@@ -776,45 +784,13 @@ awaitable<void> source_runner::on_changes(std::vector<change_event> batch) {
         }
         last_delivered_ = e.pos;
     }
-    at_transaction_boundary_ = batch.back().ends_transaction;
     report_lag();
-
-    const auto& first = batch.front().table;
-    const bool one_table = std::all_of(batch.begin(), batch.end(),
-                                       [&](const change_event& e) { return e.table == first; });
-    if (one_table) {
-        const table_identifier table = first;
-        co_await dispatch(table, std::move(batch));
-        co_return;
-    }
-    // Split by table, keeping each table's order. A transaction that spans tables ends for
-    // each table at that table's last change in it: targets apply (and make visible) a
-    // table's part of a transaction when they see its end.
-    std::vector<std::pair<table_identifier, std::vector<change_event>>> groups;
-    std::vector<std::size_t> open;  // groups with changes of the transaction not yet ended
-    for (auto& e : batch) {
-        auto it = std::find_if(groups.begin(), groups.end(),
-                               [&](const auto& g) { return g.first == e.table; });
-        if (it == groups.end()) {
-            groups.emplace_back(e.table, std::vector<change_event>{});
-            it = std::prev(groups.end());
-        }
-        const auto index = static_cast<std::size_t>(it - groups.begin());
-        const bool ends = e.ends_transaction;
-        it->second.push_back(std::move(e));
-        if (std::find(open.begin(), open.end(), index) == open.end()) open.push_back(index);
-        if (ends) {
-            for (const auto g : open) groups[g].second.back().ends_transaction = true;
-            open.clear();
-        }
-    }
-    // Tables whose part ended before the batch's last change also reached that change when it
-    // ends a transaction: they confirm it after their part, so the ACK reaches the commit.
-    const position reached = batch.back().ends_transaction ? batch.back().pos : position();
-    for (auto& [table, events] : groups) {
-        const position then = events.back().pos == reached ? position() : reached;
-        co_await dispatch(table, std::move(events), then);
-    }
+    auto routed = router_.route(std::move(batch));
+    at_transaction_boundary_ = router_.at_boundary();
+    for (auto& d : routed.deliveries)
+        co_await dispatch(d.table, std::move(d.events), d.then_reached);
+    // Every change up to the commit is queued now: pipelines with nothing pending reach it.
+    if (!routed.last_commit.empty()) ack_.reached(routed.last_commit);
 }
 
 awaitable<void> source_runner::dispatch(const table_identifier& table,
@@ -823,8 +799,10 @@ awaitable<void> source_runner::dispatch(const table_identifier& table,
     if (it == by_table_.end()) co_return;  // a table no pipeline asked for
     const std::size_t count = events.size();
     const std::size_t bytes = approximate_bytes(events);
+    const auto confirm = confirmable_position(events, then_reached);
     auto shared = std::make_shared<const std::vector<change_event>>(std::move(events));
     for (const auto& p : it->second) {
+        ack_.expect(p->index(), confirm);
         change_work work;
         work.events = shared;
         work.event_count = count;
@@ -842,10 +820,12 @@ awaitable<void> source_runner::on_heartbeat(position pos) {
         beat.heartbeat = pos;
         co_await p->push_changes(std::move(beat));
     }
+    ack_.reached(pos);
 }
 
 awaitable<void> source_runner::on_rewind(position) {
     last_delivered_.reset();  // order is checked again from the rewind on
+    router_.reset();          // an open transaction is delivered again from its start
     for (const auto& p : live_pipelines()) {
         change_work rewind;
         rewind.rewind = true;

@@ -2,6 +2,7 @@
 
 #include "ack_coordinator.hpp"
 #include "async_signal.hpp"
+#include "change_router.hpp"
 #include "pipeline.hpp"
 
 #include "laredo/engine.hpp"
@@ -140,6 +141,7 @@ class source_runner : public std::enable_shared_from_this<source_runner>, privat
     bool halted_ = false;
     bool reload_running_ = false;
     std::optional<position> last_delivered_;
+    change_router router_;
     bool at_transaction_boundary_ = true;
     std::chrono::steady_clock::time_point lag_reported_at_{};
     std::optional<lag_info> lag_reported_;
