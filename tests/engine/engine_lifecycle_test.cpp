@@ -157,7 +157,9 @@ INSTANTIATE_TEST_SUITE_P(threads, engine_test, ::testing::Values(1, 4), thread_s
 TEST(engine_config, reports_every_problem_at_once) {
     boost::asio::io_context ctx;
     auto src = std::make_shared<test_source>(ctx.get_executor());
-    auto target = std::make_shared<recording_target>();
+    auto target = [] { return std::make_shared<recording_target>(); };
+    pipeline_options named;
+    named.id = "mine";
     pipeline_options zero_buffer;
     zero_buffer.buffer_size = 0;
     pipeline_options negative_retries;
@@ -167,12 +169,12 @@ TEST(engine_config, reports_every_problem_at_once) {
             .add_source("a", src)
             .add_source("a", src)
             .add_source("", nullptr)
-            .add_pipeline("a", users, target)
-            .add_pipeline("a", users, target)  // same id as the one before
-            .add_pipeline("nope", users, target)
+            .add_pipeline("a", users, target(), named)
+            .add_pipeline("a", orders, target(), named)  // the same id given twice
+            .add_pipeline("nope", users, target())
             .add_pipeline("a", table_identifier("", "t"), nullptr)
-            .add_pipeline("a", orders, target, zero_buffer)
-            .add_pipeline("a", table_identifier("public", "x"), target, negative_retries)
+            .add_pipeline("a", orders, target(), zero_buffer)
+            .add_pipeline("a", table_identifier("public", "x"), target(), negative_retries)
             .build(ctx.get_executor());
         FAIL() << "accepted a broken configuration";
     } catch (const config_error& e) {
@@ -185,14 +187,55 @@ TEST(engine_config, reports_every_problem_at_once) {
         EXPECT_TRUE(has("duplicate source id")) << e.what();
         EXPECT_TRUE(has("source[2]: empty id")) << e.what();
         EXPECT_TRUE(has("source is null")) << e.what();
-        EXPECT_TRUE(has("pipeline[1]: duplicate pipeline id \"a:public.users:recording\""))
-            << e.what();
+        EXPECT_TRUE(has("pipeline[1]: duplicate pipeline id \"mine\"")) << e.what();
         EXPECT_TRUE(has("pipeline[2]: unknown source \"nope\"")) << e.what();
         EXPECT_TRUE(has("pipeline[3]: table needs a schema")) << e.what();
         EXPECT_TRUE(has("pipeline[3]: target is null")) << e.what();
         EXPECT_TRUE(has("pipeline[4]: buffer_size must be > 0")) << e.what();
         EXPECT_TRUE(has("pipeline[5]: max_retries must be >= 0")) << e.what();
         EXPECT_EQ(e.code(), errc::invalid_config);
+    }
+}
+
+TEST(engine_config, default_pipeline_ids_are_unique_without_help) {
+    boost::asio::io_context ctx;
+    auto src = std::make_shared<test_source>(ctx.get_executor());
+    pipeline_options named;
+    named.id = "a:public.users:recording:2";  // a generated id keeps out of its way
+    auto eng = engine::builder()
+                   .add_source("a", src)
+                   .add_pipeline("a", users, std::make_shared<recording_target>())
+                   .add_pipeline("a", users, std::make_shared<recording_target>(), named)
+                   .add_pipeline("a", users, std::make_shared<recording_target>())
+                   .add_pipeline("a", orders, std::make_shared<recording_target>())
+                   .build(ctx.get_executor());
+    std::vector<std::string> ids;
+    for (const auto& p : eng.pipelines()) ids.push_back(p.id);
+    EXPECT_EQ(
+        ids, (std::vector<std::string>{"a:public.users:recording", "a:public.users:recording:2",
+                                       "a:public.users:recording:3", "a:public.orders:recording"}));
+}
+
+TEST(engine_config, one_target_object_in_two_pipelines_is_refused_naming_both) {
+    boost::asio::io_context ctx;
+    auto src = std::make_shared<test_source>(ctx.get_executor());
+    auto shared = std::make_shared<recording_target>();
+    pipeline_options first;
+    first.id = "first";
+    pipeline_options second;
+    second.id = "second";
+    try {
+        (void)engine::builder()
+            .add_source("a", src)
+            .add_pipeline("a", users, shared, first)
+            .add_pipeline("a", orders, shared, second)
+            .build(ctx.get_executor());
+        FAIL() << "accepted one target object in two pipelines";
+    } catch (const config_error& e) {
+        ASSERT_EQ(e.problems().size(), 1u) << e.what();
+        EXPECT_EQ(e.problems()[0],
+                  "pipeline[1] \"second\": its target object is already the target of "
+                  "pipeline[0] \"first\" (one target object per pipeline)");
     }
 }
 

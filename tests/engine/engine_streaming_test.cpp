@@ -1,5 +1,7 @@
 #include "engine_test_support.hpp"
 
+#include "laredo/targets/memory/indexed_target.hpp"
+
 namespace laredo::testing {
 namespace {
 
@@ -154,6 +156,79 @@ TEST_P(engine_streaming, transforms_shape_baseline_rows_and_changes) {
     });
 }
 
+// The target is given the columns after the transforms, at init and at a schema change; the
+// indexed target checks every row against them.
+TEST_P(engine_streaming, transforms_that_change_columns_reach_the_indexed_target) {
+    run([](boost::asio::io_context& ctx) -> awaitable<void> {
+        auto src = std::make_shared<test_source>(ctx.get_executor());
+        src->set_schema(users, user_columns());
+        src->add_row(users, user(*src, 1, "ann"));
+        auto target = std::make_shared<targets::memory::indexed_target>();
+        pipeline_options options;
+        options.transforms.push_back(transforms::drop_fields({"status"}));
+        options.transforms.push_back(transforms::rename_fields({{"name", "display_name"}}));
+        options.transforms.push_back(transforms::add_timestamp("seen_at"));
+        auto eng = engine::builder()
+                       .add_source("test", src)
+                       .add_pipeline("test", users, target, options)
+                       .build(ctx.get_executor());
+        co_await eng.async_start(use_awaitable);
+        co_await eng.async_await_ready(use_awaitable);
+        auto names = [&] {
+            std::vector<std::string> out;
+            for (const auto& c : target->schema()->columns()) out.push_back(c.name);
+            return out;
+        };
+        EXPECT_EQ(names(), (std::vector<std::string>{"id", "display_name", "seen_at"}));
+        src->insert(users, user(*src, 2, "bob"));
+        src->update(users, user(*src, 1, "anne"), user_key(*src, 1));
+        const auto removed = src->remove(users, user_key(*src, 2));
+        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == removed; }));
+        EXPECT_EQ(eng.pipelines()[0].state, pipeline_state::streaming)
+            << eng.pipelines()[0].last_error;
+        EXPECT_EQ(target->count(), 1u);
+        EXPECT_EQ(target->get(key(1))->at("display_name"), value("anne"));
+
+        // A new column: the target is asked with its own columns (still without status).
+        auto columns = user_columns();
+        columns.push_back({.name = "age", .type = "int8", .ordinal_position = 4});
+        src->alter_schema(users, columns);
+        const auto last = src->insert(users, src->make_row(users, {{"id", value(3)},
+                                                                   {"name", value("cid")},
+                                                                   {"status", value("x")},
+                                                                   {"age", value(40)}}));
+        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == last; }));
+        EXPECT_EQ(names(), (std::vector<std::string>{"id", "display_name", "age", "seen_at"}));
+        EXPECT_EQ(target->get(key(3))->at("age"), value(40));
+        co_await eng.async_stop(use_awaitable);
+    });
+}
+
+TEST_P(engine_streaming, transform_that_removes_a_key_column_is_refused_naming_it) {
+    run([](boost::asio::io_context& ctx) -> awaitable<void> {
+        auto src = std::make_shared<test_source>(ctx.get_executor());
+        src->set_schema(users, user_columns());
+        src->add_row(users, user(*src, 1, "ann"));
+        auto target = std::make_shared<targets::memory::indexed_target>();
+        pipeline_options options;
+        options.transforms.push_back(transforms::drop_fields({"status", "id"}));
+        auto eng = engine::builder()
+                       .add_source("test", src)
+                       .add_pipeline("test", users, target, options)
+                       .build(ctx.get_executor());
+        co_await eng.async_start(use_awaitable);
+        EXPECT_TRUE(
+            co_await eventually([&] { return eng.pipelines()[0].state == pipeline_state::error; }));
+        const auto why = eng.pipelines()[0].last_error;
+        EXPECT_NE(why.find("transform drop_fields(status, id) removes key column id of "
+                           "public.users"),
+                  std::string::npos)
+            << why;
+        EXPECT_EQ(target->count(), 0u);  // no row reached it
+        co_await eng.async_stop(use_awaitable);
+    });
+}
+
 TEST_P(engine_streaming, unchanged_values_are_filled_from_the_stored_row_before_filters) {
     run([](boost::asio::io_context& ctx) -> awaitable<void> {
         auto src = std::make_shared<test_source>(ctx.get_executor());
@@ -195,10 +270,13 @@ TEST_P(engine_streaming, idle_source_advances_through_heartbeats) {
                        .build(ctx.get_executor());
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
-        // Only users change: orders' pipeline confirms nothing newer until a heartbeat.
+        // Only users change: the orders target hears of the new position through a heartbeat
+        // (so a target that persists its position can resume from there).
         const auto last = src->insert(users, user(*src, 1, "ann"));
         EXPECT_TRUE(co_await eventually([&] { return users_target->applied() == last; }));
+        EXPECT_NE(orders_target->applied(), last);
         src->heartbeat();
+        EXPECT_TRUE(co_await eventually([&] { return orders_target->applied() == last; }));
         EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == last; }));
         co_await eng.async_stop(use_awaitable);
     });

@@ -315,10 +315,15 @@ class engine::builder {
     builder& with_options(engine_options options);
     builder& with_observer(std::shared_ptr<engine_observer> observer);
 
+    // Pipeline ids: pipeline_options::id when set, else "source:schema.table:target_type",
+    // with ":2", ":3"... appended for further pipelines of the same source, table and
+    // target type, so generated ids never collide.
+    //
     // Throws config_error naming every problem: no sources, an empty id, a null source or
-    // target, a pipeline on an unknown source, an empty table name, duplicate pipeline ids,
-    // buffer_size 0, negative retries, no pipelines, TTL scanning or interval validation on a
-    // target that keeps no rows, negative intervals.
+    // target, a pipeline on an unknown source, an empty table name, an id given twice, one
+    // target object in two pipelines (naming both), buffer_size 0, negative retries, no
+    // pipelines, TTL scanning or interval validation on a target that keeps no rows, negative
+    // intervals.
     engine build(boost::asio::any_io_executor executor) const;
 
   private:
@@ -332,6 +337,9 @@ class engine::builder {
         std::shared_ptr<sync_target> target;
         pipeline_options options;
     };
+    // Every pipeline's id; appends the problems (duplicates, shared targets) to `problems`.
+    std::vector<std::string> pipeline_ids(std::vector<std::string>& problems) const;
+
     std::vector<source_entry> sources_;
     std::vector<pipeline_entry> pipelines_;
     engine_options options_;

@@ -5,10 +5,12 @@
 #include "laredo/types.hpp"
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace laredo {
@@ -16,9 +18,44 @@ namespace laredo {
 // Decides whether a row belongs in the target. Filters of a pipeline are AND-ed.
 using row_filter = std::function<bool(const table_identifier&, const row&)>;
 
-// Rewrites a row on its way to the target, or drops it (nullopt). Transforms of a pipeline
-// run in order. A transform must keep the key columns (the target finds rows by them).
-using row_transform = std::function<std::optional<row>(const table_identifier&, row)>;
+// Rewrites a row on its way to the target, or drops it (nullopt), and says which columns the
+// rows it produces have. Transforms of a pipeline run in order.
+//
+// The pipeline gives the target the columns after the whole chain (at init and at every
+// schema change), so a transform that renames, adds or removes columns declares how: its
+// `columns` function maps the columns it gets to the columns it produces, and every row it
+// returns has those columns. A chain that removes a key column (the target finds rows by
+// them) is refused before any row flows: the pipeline goes to ERROR naming the transform
+// and the column. A transform built from a plain callable keeps the columns as they are
+// (it changes values, or drops rows).
+class row_transform {
+  public:
+    using function = std::function<std::optional<row>(const table_identifier&, row)>;
+    using columns_function = std::function<schema_ptr(const schema_ptr& in)>;
+
+    row_transform() = default;
+    template <class F>
+    requires(!std::same_as<std::decay_t<F>, row_transform> &&
+             std::is_invocable_r_v<std::optional<row>, F&, const table_identifier&, row>)
+        row_transform(F fn)  // NOLINT(google-explicit-constructor): a callable is a transform
+        : fn_(std::move(fn)) {}
+    // `name` says what the transform does in errors ("drop_fields(status)").
+    row_transform(std::string name, function fn, columns_function columns)
+        : name_(std::move(name)), fn_(std::move(fn)), columns_(std::move(columns)) {}
+
+    std::optional<row> operator()(const table_identifier& table, row r) const {
+        return fn_(table, std::move(r));
+    }
+    // The columns of the rows this transform produces from rows with columns `in`.
+    schema_ptr columns(const schema_ptr& in) const { return columns_ ? columns_(in) : in; }
+    const std::string& name() const noexcept { return name_; }
+    explicit operator bool() const noexcept { return static_cast<bool>(fn_); }
+
+  private:
+    std::string name_ = "transform";
+    function fn_;
+    columns_function columns_;
+};
 
 // When a row expires, or nullopt for never. Evaluated on the row as the target stores it
 // (after transforms).
@@ -71,7 +108,8 @@ struct pipeline_options {
     std::chrono::milliseconds validation_interval{0};
     validation_action on_validation_mismatch = validation_action::warn;
 
-    // Overrides the generated id "source:schema.table:target_type".
+    // Overrides the generated id ("source:schema.table:target_type", then ":2", ":3"... for
+    // further pipelines of the same source, table and target type). Must be unique.
     std::string id;
 };
 

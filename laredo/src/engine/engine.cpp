@@ -398,6 +398,45 @@ engine::builder& engine::builder::with_observer(std::shared_ptr<engine_observer>
     return *this;
 }
 
+std::vector<std::string> engine::builder::pipeline_ids(std::vector<std::string>& problems) const {
+    std::vector<std::string> ids(pipelines_.size());
+    std::set<std::string> taken;
+    // Ids given by hand first: they must be unique, and generated ids keep out of their way.
+    for (std::size_t i = 0; i < pipelines_.size(); ++i) {
+        const auto& given = pipelines_[i].options.id;
+        if (given.empty()) continue;
+        ids[i] = given;
+        if (!taken.insert(given).second)
+            problems.push_back(fmt::format("pipeline[{}]: duplicate pipeline id \"{}\"", i, given));
+    }
+    // Generated: "source:schema.table:target_type", then ":2", ":3"... for further pipelines
+    // of the same source, table and target type.
+    for (std::size_t i = 0; i < pipelines_.size(); ++i) {
+        if (!ids[i].empty()) continue;
+        const auto& p = pipelines_[i];
+        const auto base = fmt::format("{}:{}:{}", p.source_id, p.table.to_string(),
+                                      p.target ? p.target->type_name() : "null");
+        auto id = base;
+        for (int n = 2; taken.count(id); ++n) id = fmt::format("{}:{}", base, n);
+        taken.insert(id);
+        ids[i] = std::move(id);
+    }
+    // One target object serves one pipeline: its rows, positions and transactions are one
+    // table's.
+    for (std::size_t i = 0; i < pipelines_.size(); ++i) {
+        if (!pipelines_[i].target) continue;
+        for (std::size_t j = 0; j < i; ++j) {
+            if (pipelines_[j].target != pipelines_[i].target) continue;
+            problems.push_back(fmt::format(
+                "pipeline[{}] \"{}\": its target object is already the target of pipeline[{}] "
+                "\"{}\" (one target object per pipeline)",
+                i, ids[i], j, ids[j]));
+            break;
+        }
+    }
+    return ids;
+}
+
 engine engine::builder::build(asio::any_io_executor executor) const {
     std::vector<std::string> problems;
     if (sources_.empty()) problems.push_back("no sources configured");
@@ -420,8 +459,6 @@ engine engine::builder::build(asio::any_io_executor executor) const {
         problems.push_back(
             "engine: snapshot_on_shutdown is set but no snapshot store is configured");
 
-    std::set<std::string> pipeline_ids;
-    std::vector<std::string> ids(pipelines_.size());
     for (std::size_t i = 0; i < pipelines_.size(); ++i) {
         const auto& p = pipelines_[i];
         const auto where = fmt::format("pipeline[{}]", i);
@@ -460,12 +497,8 @@ engine engine::builder::build(asio::any_io_executor executor) const {
                                 "rows ({} does not)",
                                 where, p.target->type_name()));
         }
-        ids[i] = !p.options.id.empty() ? p.options.id
-                                       : fmt::format("{}:{}:{}", p.source_id, p.table.to_string(),
-                                                     p.target ? p.target->type_name() : "null");
-        if (!pipeline_ids.insert(ids[i]).second)
-            problems.push_back(fmt::format("{}: duplicate pipeline id \"{}\"", where, ids[i]));
     }
+    const auto ids = pipeline_ids(problems);
     if (!problems.empty()) throw config_error(std::move(problems));
 
     auto impl = std::make_shared<detail::engine_impl>(std::move(executor), options_);

@@ -4,9 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <regex>
 
 namespace laredo {
@@ -67,86 +69,103 @@ namespace transforms {
 
 namespace {
 
-// Rows of one input schema all map to one output schema: build it once and reuse it.
+// Rows of one input schema all map to one output schema: build it once and reuse it, so rows
+// and the columns the pipeline declares to the target share one schema object. A transform
+// object may serve several pipelines (on several strands): the cache is locked.
 class schema_cache {
   public:
-    template <class Make>
-    const schema_ptr& get(const schema_ptr& in, Make make) {
+    using make_fn = std::function<schema_ptr(const schema_ptr&)>;
+    explicit schema_cache(make_fn make) : make_(std::move(make)) {}
+
+    schema_ptr get(const schema_ptr& in) {
+        std::lock_guard lock(mutex_);
         if (in != last_in_) {
+            last_out_ = make_(in);
             last_in_ = in;
-            last_out_ = make(*in);
         }
         return last_out_;
     }
 
   private:
+    make_fn make_;
+    std::mutex mutex_;
     schema_ptr last_in_;
     schema_ptr last_out_;
 };
 
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
 }  // namespace
 
 row_transform drop_fields(std::vector<std::string> columns) {
-    auto cache = std::make_shared<schema_cache>();
-    return [columns = std::move(columns), cache](const table_identifier&,
-                                                 row r) -> std::optional<row> {
-        auto keep = [&](const std::string& name) {
-            return std::find(columns.begin(), columns.end(), name) == columns.end();
-        };
-        const auto& out_schema = cache->get(r.schema(), [&](const row_schema& in) {
-            std::vector<column_definition> cols;
-            for (const auto& c : in.columns())
-                if (keep(c.name)) cols.push_back(c);
-            return row_schema::make(std::move(cols));
-        });
+    auto keep = [columns](const std::string& name) {
+        return std::find(columns.begin(), columns.end(), name) == columns.end();
+    };
+    auto cache = std::make_shared<schema_cache>([keep](const schema_ptr& in) {
+        std::vector<column_definition> cols;
+        for (const auto& c : in->columns())
+            if (keep(c.name)) cols.push_back(c);
+        return row_schema::make(std::move(cols));
+    });
+    auto apply = [keep, cache](const table_identifier&, row r) -> std::optional<row> {
+        const auto out_schema = cache->get(r.schema());
         std::vector<value> values;
         values.reserve(out_schema->size());
         for (std::size_t i = 0; i < r.size(); ++i)
             if (keep(r.schema()->column(i).name)) values.push_back(r[i]);
         return row(out_schema, std::move(values));
     };
+    return row_transform(fmt::format("drop_fields({})", joined(columns)), std::move(apply),
+                         [cache](const schema_ptr& in) { return cache->get(in); });
 }
 
 row_transform rename_fields(std::vector<std::pair<std::string, std::string>> renames) {
-    auto cache = std::make_shared<schema_cache>();
-    return [renames = std::move(renames), cache](const table_identifier&,
-                                                 row r) -> std::optional<row> {
-        const auto& out_schema = cache->get(r.schema(), [&](const row_schema& in) {
-            auto cols = in.columns();
-            for (auto& c : cols)
-                for (const auto& [from, to] : renames)
-                    if (c.name == from) {
-                        c.name = to;
-                        break;
-                    }
-            return row_schema::make(std::move(cols));
-        });
-        return row(out_schema, r.values());
+    std::vector<std::string> names;
+    for (const auto& [from, to] : renames) names.push_back(from + " -> " + to);
+    auto cache = std::make_shared<schema_cache>([renames](const schema_ptr& in) {
+        auto cols = in->columns();
+        for (auto& c : cols)
+            for (const auto& [from, to] : renames)
+                if (c.name == from) {
+                    c.name = to;
+                    break;
+                }
+        return row_schema::make(std::move(cols));
+    });
+    auto apply = [cache](const table_identifier&, row r) -> std::optional<row> {
+        return row(cache->get(r.schema()), r.values());
     };
+    return row_transform(fmt::format("rename_fields({})", joined(names)), std::move(apply),
+                         [cache](const schema_ptr& in) { return cache->get(in); });
 }
 
 row_transform add_timestamp(std::string column) {
-    auto cache = std::make_shared<schema_cache>();
-    return
-        [column = std::move(column), cache](const table_identifier&, row r) -> std::optional<row> {
-            const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-            const auto& out_schema = cache->get(r.schema(), [&](const row_schema& in) {
-                if (in.index_of(column)) return r.schema();
-                auto cols = in.columns();
-                column_definition c;
-                c.name = column;
-                c.type = "timestamptz";
-                c.ordinal_position = static_cast<int>(cols.size()) + 1;
-                cols.push_back(std::move(c));
-                return row_schema::make(std::move(cols));
-            });
-            std::vector<value> values = r.values();
-            if (values.size() < out_schema->size()) values.emplace_back();
-            values[*out_schema->index_of(column)] = value(timestamptz_value{now});
-            return row(out_schema, std::move(values));
-        };
+    auto cache = std::make_shared<schema_cache>([column](const schema_ptr& in) {
+        if (in->index_of(column)) return in;  // the existing column holds the timestamp
+        auto cols = in->columns();
+        column_definition c;
+        c.name = column;
+        c.type = "timestamptz";
+        c.ordinal_position = static_cast<int>(cols.size()) + 1;
+        cols.push_back(std::move(c));
+        return row_schema::make(std::move(cols));
+    });
+    auto apply = [column, cache](const table_identifier&, row r) -> std::optional<row> {
+        const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        const auto out_schema = cache->get(r.schema());
+        std::vector<value> values = r.values();
+        if (values.size() < out_schema->size()) values.emplace_back();
+        values[*out_schema->index_of(column)] = value(timestamptz_value{now});
+        return row(out_schema, std::move(values));
+    };
+    return row_transform(fmt::format("add_timestamp({})", column), std::move(apply),
+                         [cache](const schema_ptr& in) { return cache->get(in); });
 }
 
 }  // namespace transforms

@@ -51,6 +51,39 @@ pipeline::pipeline(std::size_t index, std::string id, std::string source_id, tab
       space_(strand_),
       idle_(strand_) {}
 
+schema_ptr pipeline::shape_columns(const schema_ptr& source) const {
+    schema_ptr columns = source;
+    for (const auto& t : options_.transforms) {
+        auto next = t.columns(columns);
+        if (!next) {
+            throw error(errc::invalid_config,
+                        fmt::format("pipeline {}: transform {} declares no columns for {}", id_,
+                                    t.name(), table_.to_string()));
+        }
+        // The target finds rows by their key: a transform may rename a key column but not
+        // remove it.
+        if (next->key_indexes().size() < columns->key_indexes().size()) {
+            std::string lost;
+            for (const auto i : columns->key_indexes()) {
+                const auto& name = columns->column(i).name;
+                const auto j = next->index_of(name);
+                if (!j || !next->column(*j).primary_key) lost += (lost.empty() ? "" : ", ") + name;
+            }
+            throw error(errc::invalid_config,
+                        fmt::format("pipeline {}: transform {} removes key column {} of {}; "
+                                    "the target finds rows by their key",
+                                    id_, t.name(), lost, table_.to_string()));
+        }
+        columns = std::move(next);
+    }
+    return columns;
+}
+
+schema_ptr pipeline::target_columns() const {
+    std::lock_guard lock(applied_mutex_);
+    return target_schema_;
+}
+
 std::optional<position> pipeline::applied_position() const {
     std::lock_guard lock(applied_mutex_);
     return applied_;
@@ -160,8 +193,13 @@ awaitable<void> pipeline::init_target(schema_ptr schema) {
     co_await asio::co_spawn(
         strand_,
         [](std::shared_ptr<pipeline> p, schema_ptr sc) -> awaitable<void> {
-            p->source_schema_ = sc;
-            co_await p->target_->on_init(p->table_, std::move(sc));
+            auto shaped = p->shape_columns(sc);
+            p->source_schema_ = std::move(sc);
+            {
+                std::lock_guard lock(p->applied_mutex_);
+                p->target_schema_ = shaped;
+            }
+            co_await p->target_->on_init(p->table_, std::move(shaped));
         }(self, std::move(schema)),
         use_awaitable);
 }

@@ -88,6 +88,13 @@ class pipeline : public std::enable_shared_from_this<pipeline> {
         return strand_;
     }
 
+    // The columns rows of `source` have after the transforms. Throws errc::invalid_config
+    // naming the transform and the column when the chain removes a key column.
+    schema_ptr shape_columns(const schema_ptr& source) const;
+    // The columns the target was given (after the transforms); null before init_target.
+    // Thread-safe.
+    schema_ptr target_columns() const;
+
     // Thread-safe snapshots of the state.
     pipeline_state state() const noexcept { return state_.load(); }
     bool stale() const noexcept { return stale_.load(); }
@@ -97,7 +104,8 @@ class pipeline : public std::enable_shared_from_this<pipeline> {
 
     // --- Called from the source runner's executor; each hops onto the strand. ---
 
-    // Calls target->on_init. Failure puts the pipeline into ERROR and rethrows.
+    // Calls target->on_init with the columns after the transforms. Throws what it throws, and
+    // errc::invalid_config when the transforms remove a key column.
     boost::asio::awaitable<void> init_target(schema_ptr schema);
     // Starts the consumer coroutine.
     void start();
@@ -223,6 +231,7 @@ class pipeline : public std::enable_shared_from_this<pipeline> {
     dead_letter_store* const dead_letters_;
     const pipeline_hooks hooks_;
     schema_ptr source_schema_;  // set by init_target
+    schema_ptr target_schema_;  // the source's columns after the transforms
 
     // Strand-confined.
     std::deque<change_work> changes_;

@@ -79,7 +79,7 @@ awaitable<void> pipeline::export_into(std::shared_ptr<std::optional<snapshot_tab
     t.rows = co_await target_->export_snapshot(table_);
     // Rows carry the shape the target stores (transforms may change it); without rows the
     // source's columns describe the table.
-    const schema_ptr shape = !t.rows.empty() ? t.rows.front().schema() : source_schema_;
+    const schema_ptr shape = !t.rows.empty() ? t.rows.front().schema() : target_columns();
     t.info.table = table_;
     t.info.row_count = t.rows.size();
     t.info.target_type = target_->type_name();
@@ -271,21 +271,38 @@ awaitable<void> pipeline::validation_loop() {
 
 awaitable<void> pipeline::adopt_columns(schema_ptr schema) {
     const auto old = source_schema_;
-    schema_change_response answer;
+    const auto old_shape = target_columns();
+    schema_ptr shape;
+    std::string refused;
     try {
-        if (old) {
-            answer = co_await target_->on_schema_change(table_, *old, *schema);
-        } else {
-            answer = {schema_change_action::continue_, "columns reported"};
-        }
+        shape = shape_columns(schema);
     } catch (const std::exception& e) {
-        answer = {schema_change_action::error, e.what()};
+        refused = e.what();
+    }
+    schema_change_response answer;
+    if (!shape) {
+        answer = {schema_change_action::error, refused};
+    } else {
+        try {
+            // The target sees its own columns: the source's after the transforms.
+            if (old_shape) {
+                answer = co_await target_->on_schema_change(table_, *old_shape, *shape);
+            } else {
+                answer = {schema_change_action::continue_, "columns reported"};
+            }
+        } catch (const std::exception& e) {
+            answer = {schema_change_action::error, e.what()};
+        }
     }
     const auto description =
         fmt::format("columns of {} changed ({} -> {} columns): {}", table_.to_string(),
                     old ? old->size() : 0, schema->size(), answer.message);
     if (observer_) observer_->on_schema_change(id_, table_, description);
     source_schema_ = schema;
+    if (shape) {
+        std::lock_guard lock(applied_mutex_);
+        target_schema_ = shape;
+    }
     hooks_.columns_changed(index_, schema);
     switch (answer.action) {
         case schema_change_action::continue_:

@@ -411,10 +411,10 @@ awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
         const auto schema = schema_of(p->table());
         if (!entry) {
             why = fmt::format("snapshot {} has no table for pipeline {}", id, p->id());
-        } else if (p->options().transforms.empty() && schema &&
-                   schema->fingerprint() != entry->schema_fingerprint) {
-            // Without transforms the stored rows have the source's columns: rows of an old
-            // shape must not be loaded.
+        } else if (const auto shape = p->target_columns();
+                   schema && shape && shape->fingerprint() != entry->schema_fingerprint) {
+            // The stored rows have the target's columns (the source's after the transforms):
+            // rows of an old shape must not be loaded.
             why = fmt::format("snapshot {}: the columns of {} changed since it was taken", id,
                               p->table().to_string());
         } else if (entry->position.empty()) {
