@@ -5,6 +5,8 @@
 
 #include "laredo/error.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <gmock/gmock.h>
@@ -264,6 +266,34 @@ TEST(pg_connect, times_out_when_the_server_never_answers) {
         }
         EXPECT_FALSE(c.is_open());
     });
+}
+
+TEST(pg_connect, close_during_connect_ends_it_at_once_not_at_the_timeout) {
+    silent_server server;
+    bool ended = false;
+    // The deadline (10 s) is far below connect_timeout (120 s): a connect that waited for its
+    // timeout after close() fails the test.
+    run_pg(
+        [&](asio::io_context& ctx) -> asio::awaitable<void> {
+            auto p = superuser_params();
+            p.port = server.port;
+            p.connect_timeout = 120s;
+            connection c(ctx.get_executor());
+            auto closer = [&]() -> asio::awaitable<void> {
+                co_await laredo::testing::sleep_for(200ms);
+                c.close();
+            };
+            asio::co_spawn(ctx, closer(), asio::detached);
+            try {
+                co_await c.connect(p);
+                ADD_FAILURE() << "connected to a server that never answers";
+            } catch (const boost::system::system_error&) {
+                ended = true;
+            }
+            EXPECT_FALSE(c.is_open());
+        },
+        10s);
+    EXPECT_TRUE(ended);
 }
 
 TEST(pg_connect, operations_on_a_closed_connection_fail_clearly) {

@@ -40,6 +40,8 @@ TEST(pg_tls, verify_full_refuses_a_server_signed_by_another_ca) {
             ADD_FAILURE() << "connected although the CA did not sign the server certificate";
         } catch (const pg_error& e) {
             EXPECT_THAT(e.what(), HasSubstr("certificate verify failed"));
+            // Retrying cannot fix a certificate: the engine must not retry this.
+            EXPECT_TRUE(laredo::is_fatal(e.code())) << e.code().message();
         }
         EXPECT_FALSE(c.is_open());
     });
@@ -57,6 +59,7 @@ TEST(pg_tls, verify_full_refuses_a_host_name_the_certificate_does_not_name) {
             ADD_FAILURE() << "connected although the certificate names another host";
         } catch (const pg_error& e) {
             EXPECT_THAT(e.what(), HasSubstr("does not match host name"));
+            EXPECT_TRUE(laredo::is_fatal(e.code())) << e.code().message();
         }
     });
 }

@@ -6,6 +6,7 @@
 #include "libpq_errors.hpp"
 #include "libpq_options.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -35,6 +36,24 @@ std::vector<std::string> split(const std::string& list) {
         start = comma + 1;
     }
     return out;
+}
+
+// A failed TLS verification carries no SQLSTATE (libpq and OpenSSL detect it on the client), so
+// classify_sqlstate would call it transient; retrying cannot fix a certificate, so it is fatal.
+// libpq reports it only as text: OpenSSL's "certificate verify failed", libpq's host name check
+// and its missing or unreadable certificate and key files.
+bool is_tls_verification_failure(const pg_error::fields& f) {
+    if (!f.sqlstate.empty()) return false;
+    static constexpr std::string_view signs[] = {"certificate verify failed",
+                                                 "does not match host name",
+                                                 "root certificate file",
+                                                 "could not read root certificate",
+                                                 "certificate present, but not private key",
+                                                 "could not load private key",
+                                                 "could not read certificate file"};
+    return std::any_of(std::begin(signs), std::end(signs), [&](std::string_view sign) {
+        return f.message.find(sign) != std::string::npos;
+    });
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -147,6 +166,8 @@ awaitable<void> connection::impl::connect(const connection_params& params) {
         if (state == PGRES_POLLING_OK) break;
         if (state == PGRES_POLLING_FAILED) {
             auto fields = detail::fields_from_message(PQerrorMessage(conn));
+            if (is_tls_verification_failure(fields))
+                throw pg_error(errc::source_failed, context(op), std::move(fields));
             throw pg_error(context(op), std::move(fields));
         }
         if (state == PGRES_POLLING_READING || state == PGRES_POLLING_WRITING) {
@@ -155,9 +176,12 @@ awaitable<void> connection::impl::connect(const connection_params& params) {
             const auto what = state == PGRES_POLLING_READING ? descriptor_base::wait_read
                                                              : descriptor_base::wait_write;
             if (limited) {
-                auto ready = co_await (socket.async_wait(what, use_awaitable) ||
+                // `||` ends when one side succeeds: a failed wait (the connection closed under
+                // us) must count as done, or the deadline would run out before we notice.
+                auto ready = co_await (socket.async_wait(what, asio::as_tuple(use_awaitable)) ||
                                        deadline.async_wait(use_awaitable));
                 if (ready.index() == 1) throw timed_out();
+                if (const auto [ec] = std::get<0>(ready); ec) throw boost::system::system_error(ec);
             } else {
                 co_await socket.async_wait(what, use_awaitable);
             }

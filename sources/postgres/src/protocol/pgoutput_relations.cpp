@@ -180,6 +180,13 @@ void relation_cache::set_catalog_schema(const table_identifier& table, schema_pt
     catalog_[table] = std::move(schema);
 }
 
+void relation_cache::rebuild_schemas(const table_identifier& table, const value_converter& types) {
+    for (auto& [id, relation] : relations_) {
+        if (relation.table != table) continue;
+        relation.schema = build_schema(relation.columns, catalog_schema(table), types);
+    }
+}
+
 const schema_ptr* relation_cache::catalog_schema(const table_identifier& table) const noexcept {
     const auto it = catalog_.find(table);
     return it == catalog_.end() ? nullptr : &it->second;

@@ -80,6 +80,9 @@ class relation_cache {
     // takes the key flags and other metadata of same-named columns from it. Affects Relation
     // messages applied afterwards.
     void set_catalog_schema(const table_identifier& table, schema_ptr schema);
+    // Builds the schema of every cached relation of `table` again from its catalog schema (set
+    // one first): a table the source described anew after its Relation message changed.
+    void rebuild_schemas(const table_identifier& table, const value_converter& types);
     // The catalog schema set for `table`, or nullptr.
     const schema_ptr* catalog_schema(const table_identifier& table) const noexcept;
 
