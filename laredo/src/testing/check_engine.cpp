@@ -266,7 +266,22 @@ awaitable<void> last_acked(case_env& env) {
     auto second = co_await d.make_source();
     co_await d.init();
     got = co_await d.on_source("last_acked_position", second->last_acked_position());
-    expect_acked(last, got, "on a new source over the same upstream");
+    // Upstream may keep positions more coarsely than the source hands them out (PostgreSQL
+    // keeps the LSN of the acked transaction, not the row number inside it): a new source may
+    // report a position at or before the last ack, as long as it is past the ack before.
+    if (!got) {
+        env.rep.fail(
+            fmt::format("on a new source over the same upstream, last_acked_position() "
+                        "returned nullopt; expected {}",
+                        d.text(last)));
+    } else if (second->compare_positions(*got, last) > 0 ||
+               (second->compare_positions(*got, last) != 0 &&
+                second->compare_positions(*got, middle) <= 0)) {
+        env.rep.fail(
+            fmt::format("on a new source over the same upstream, last_acked_position() "
+                        "returned {}; expected {} (or a coarser position after {})",
+                        d.text(*got), d.text(last), d.text(middle)));
+    }
     if (!co_await d.on_source("can_resume_from", second->can_resume_from(last))) {
         env.rep.fail(
             fmt::format("can_resume_from({}) is false on a new source right after that "

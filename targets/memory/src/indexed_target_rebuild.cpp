@@ -156,6 +156,17 @@ awaitable<schema_change_response> indexed_target::on_schema_change(const table_i
         schema_ = std::move(next);
     }
     accepted_schema_.reset();
+    // ALTER TABLE ... ADD COLUMN ... DEFAULT gives every existing row the default without a
+    // change for any of them: the rows take the new columns now (reading null), and only a
+    // new copy of the table has the default in them.
+    if (const auto with_defaults = detail::added_columns_with_defaults(old_schema, new_schema);
+        !with_defaults.empty()) {
+        co_return schema_change_response{
+            schema_change_action::rebaseline,
+            fmt::format("columns added to {} with a default, which stored rows lack: {}; "
+                        "re-baseline",
+                        table.to_string(), with_defaults)};
+    }
     co_return schema_change_response{
         schema_change_action::continue_,
         fmt::format("columns added to {}: {}", table.to_string(),

@@ -111,6 +111,16 @@ bool keeps_column_positions(const row_schema& prev, const row_schema& next) {
     return next.key_indexes().size() == prev.key_indexes().size();
 }
 
+std::string added_columns_with_defaults(const row_schema& prev, const row_schema& next) {
+    std::string out;
+    for (const auto& c : next.columns()) {
+        if (prev.index_of(c.name) || !c.default_value) continue;
+        if (!out.empty()) out += ", ";
+        out += c.name + " (default " + *c.default_value + ")";
+    }
+    return out;
+}
+
 std::string added_column_names(const row_schema& prev, const row_schema& next) {
     std::string out;
     for (const auto& c : next.columns()) {

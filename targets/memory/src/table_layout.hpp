@@ -50,6 +50,10 @@ bool only_adds_columns(const row_schema& prev, const row_schema& next);
 // rows packed for `prev` can be read with `next` as they are.
 bool keeps_column_positions(const row_schema& prev, const row_schema& next);
 
+// The columns `next` adds that have a default, as "name (default expr), ...": rows stored
+// before have the default in the source but would read null here.
+std::string added_columns_with_defaults(const row_schema& prev, const row_schema& next);
+
 // Names of the columns of `next` that `prev` lacks, comma-separated.
 std::string added_column_names(const row_schema& prev, const row_schema& next);
 
