@@ -7,6 +7,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <vector>
 
 namespace laredo {
@@ -24,6 +25,11 @@ class baseline_sink {
 
     // One row; a convenience over on_rows (pays a batch per row: prefer batches).
     boost::asio::awaitable<void> on_row(const table_identifier& table, row r);
+
+    // Optional: how many rows the baseline of `table` is expected to deliver (an estimate,
+    // e.g. PostgreSQL's planner statistics), for progress reports. Call it before or while the
+    // table's rows arrive; it changes nothing else.
+    virtual void on_estimate(const table_identifier& /*table*/, std::uint64_t /*rows*/) {}
 };
 
 // Where a source's stream delivers changes. Every call is awaited: it suspends while the

@@ -41,6 +41,11 @@ class engine_observer {
                                            pipeline_state /*new_state*/) {}
     virtual void on_baseline_started(const std::string& /*pipeline_id*/,
                                      const table_identifier& /*table*/) {}
+    // The source's estimate of the rows the baseline of `table` will deliver (for progress
+    // bars: rows_so_far of on_baseline_row_loaded against it). Not every source has one.
+    virtual void on_baseline_estimate(const std::string& /*pipeline_id*/,
+                                      const table_identifier& /*table*/,
+                                      std::uint64_t /*estimated_rows*/) {}
     virtual void on_baseline_row_loaded(const std::string& /*pipeline_id*/,
                                         const table_identifier& /*table*/,
                                         std::uint64_t /*rows_so_far*/) {}

@@ -27,6 +27,8 @@ class composite_observer final : public engine_observer {
     LAREDO_FAN_OUT(on_pipeline_state_changed,
                    (const std::string& a, pipeline_state b, pipeline_state c), (a, b, c))
     LAREDO_FAN_OUT(on_baseline_started, (const std::string& a, const table_identifier& b), (a, b))
+    LAREDO_FAN_OUT(on_baseline_estimate,
+                   (const std::string& a, const table_identifier& b, std::uint64_t c), (a, b, c))
     LAREDO_FAN_OUT(on_baseline_row_loaded,
                    (const std::string& a, const table_identifier& b, std::uint64_t c), (a, b, c))
     LAREDO_FAN_OUT(on_baseline_completed,

@@ -68,8 +68,15 @@ std::size_t approximate_bytes(const std::vector<change_event>& events) {
 // Hands baseline rows to the pipelines of each table, as shared batches.
 class source_runner::dispatch_sink : public baseline_sink {
   public:
-    explicit dispatch_sink(std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to)
-        : to_(std::move(to)) {}
+    dispatch_sink(std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to,
+                  engine_observer* observer)
+        : to_(std::move(to)), observer_(observer) {}
+
+    void on_estimate(const table_identifier& table, std::uint64_t rows) override {
+        const auto it = to_.find(table);
+        if (it == to_.end() || !observer_) return;
+        for (const auto& p : it->second) observer_->on_baseline_estimate(p->id(), table, rows);
+    }
 
     awaitable<void> on_rows(const table_identifier& table, std::vector<row> rows) override {
         const auto it = to_.find(table);
@@ -85,6 +92,7 @@ class source_runner::dispatch_sink : public baseline_sink {
 
   private:
     std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to_;
+    engine_observer* observer_;
 };
 
 source_runner::source_runner(std::string id, std::shared_ptr<sync_source> source,
@@ -489,7 +497,7 @@ awaitable<std::optional<position>> source_runner::baseline_all(bool rebuild) {
             begin.rebuild = rebuild;
             co_await p->push_baseline(std::move(begin));
         }
-        dispatch_sink sink(std::move(to));
+        dispatch_sink sink(std::move(to), observer_);
         const auto tables = tables_of(ps);
         std::exception_ptr failure;
         position end;
@@ -716,7 +724,7 @@ awaitable<void> source_runner::baseline_beside_stream(table_identifier table,
         }
     }
     std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to{{table, ps}};
-    dispatch_sink sink(std::move(to));
+    dispatch_sink sink(std::move(to), observer_);
     const std::vector<table_identifier> tables{table};
     std::exception_ptr failure;
     position end;
@@ -814,6 +822,11 @@ awaitable<void> source_runner::dispatch(const table_identifier& table,
 
 awaitable<void> source_runner::on_heartbeat(position pos) {
     if (pos.empty() || stopping_) co_return;
+    // A heartbeat is at or after everything delivered before it, and is what the final
+    // heartbeat at stop repeats (finish()). One behind it must not take targets' positions
+    // back.
+    if (last_delivered_ && source_->compare_positions(pos, *last_delivered_) < 0) co_return;
+    last_delivered_ = pos;
     report_lag();
     for (const auto& p : live_pipelines()) {
         change_work beat;

@@ -24,6 +24,13 @@ TEST(pg_source_end_to_end, baseline_then_inserts_updates_deletes_and_truncate) {
     ASSERT_TRUE(run.ready()) << ::testing::PrintToString(run.observer()->reasons());
     EXPECT_EQ(target->count(), 50u);
     expect_target_matches_table(*target, t);
+    // Never analyzed: the source analyzed it for an estimate, which progress bars show.
+    EXPECT_EQ(run.observer()->estimated_rows.load(), 50);
+    const auto progress = run.source()->progress();
+    ASSERT_EQ(progress.size(), 1u);
+    EXPECT_EQ(progress[0].rows_done, 50u);
+    EXPECT_TRUE(progress[0].done);
+    EXPECT_EQ(progress[0].rows_estimated, std::optional<std::uint64_t>(50));
 
     sql("INSERT INTO e2e_users (name, email) VALUES ('streamed', 's@example.com')");
     sql("UPDATE e2e_users SET email = 'changed@example.com' WHERE id = 1");

@@ -63,6 +63,7 @@ struct counting_observer : engine_observer {
     std::atomic<int> rebaselines{0};
     std::atomic<int> disconnects{0};
     std::atomic<int> schema_changes{0};
+    std::atomic<std::int64_t> estimated_rows{-1};
     mutable std::mutex mutex;
     std::vector<std::string> disconnect_reasons;
     std::vector<std::string> baseline_tables;
@@ -71,6 +72,10 @@ struct counting_observer : engine_observer {
     void on_baseline_completed(const std::string&, const table_identifier&, std::uint64_t,
                                duration) override;
     void on_rebaseline_triggered(const std::string&, const std::string&) override;
+    void on_baseline_estimate(const std::string&, const table_identifier&,
+                              std::uint64_t rows) override {
+        estimated_rows = static_cast<std::int64_t>(rows);
+    }
     void on_source_disconnected(const std::string&, const std::string& reason) override;
     void on_schema_change(const std::string&, const table_identifier&, const std::string&) override;
     std::vector<std::string> reasons() const;

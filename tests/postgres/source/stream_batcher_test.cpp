@@ -108,7 +108,7 @@ TEST_F(batcher_test, small_transactions_share_a_batch_and_each_ends_at_its_last_
     const auto out =
         run(b, {relation(ours, "t"), begin(0x100, 7), insert(ours, 1), insert(ours, 2),
                 commit(0x100, 0x110), begin(0x200, 8), insert(ours, 3), commit(0x200, 0x210)});
-    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out.size(), 2u);
     const auto& events = out[0].changes;
     ASSERT_EQ(events.size(), 3u);
     EXPECT_FALSE(events[0].ends_transaction);
@@ -117,6 +117,10 @@ TEST_F(batcher_test, small_transactions_share_a_batch_and_each_ends_at_its_last_
     EXPECT_EQ(events[0].pos, make_position(0x100, 1));
     EXPECT_EQ(events[2].pos, make_position(0x200, 1));
     EXPECT_EQ(events[2].transaction_id, 8u);
+    // The last event carries the commit's LSN; the heartbeat after it its end, which is what
+    // lets the server skip the transaction.
+    EXPECT_TRUE(out[1].changes.empty());
+    EXPECT_EQ(out[1].heartbeat, make_position(0x210));
     EXPECT_EQ(status.received(), 0x210u);
 }
 
@@ -125,7 +129,10 @@ TEST_F(batcher_test, a_large_transaction_goes_out_in_parts_and_only_its_last_eve
     std::vector<std::string> messages{relation(ours, "t"), begin(0x100, 7)};
     for (int i = 1; i <= 7; ++i) messages.push_back(insert(ours, i));
     messages.push_back(commit(0x100, 0x110));
-    const auto out = run(b, messages);
+    auto out = run(b, messages);
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.back().heartbeat, make_position(0x110));
+    out.pop_back();
     std::size_t total = 0;
     for (std::size_t i = 0; i < out.size(); ++i) {
         ASSERT_FALSE(out[i].changes.empty());
@@ -148,7 +155,7 @@ TEST_F(batcher_test, the_end_of_a_read_inside_a_transaction_keeps_it_until_a_bat
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(b.pending_events(), 3u);
     out = run(b, {commit(0x100, 0x110)});
-    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out.size(), 2u);
     ASSERT_EQ(out[0].changes.size(), 3u);
     EXPECT_TRUE(out[0].changes[2].ends_transaction);
     EXPECT_EQ(out[0].changes[2].pos, make_position(0x100, 3));
@@ -205,7 +212,7 @@ TEST_F(batcher_test, reset_drops_what_was_not_delivered_for_a_new_session) {
     EXPECT_FALSE(b.has_delivery());
     // The server sends the transaction again whole.
     const auto out = run(b, {begin(0x100, 7), insert(ours, 1), commit(0x100, 0x110)});
-    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out.size(), 2u);
     EXPECT_TRUE(out[0].changes.back().ends_transaction);
 }
 

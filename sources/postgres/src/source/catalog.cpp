@@ -320,8 +320,9 @@ awaitable<double> estimate_rows(connection& conn, std::uint32_t table_oid) {
         "ELSE c.reltuples / c.relpages * (pg_catalog.pg_relation_size(c.oid) / "
         "current_setting('block_size')::int) END)::float8, "
         "bool_or(c.reltuples < 0) "
-        "FROM pg_catalog.pg_partition_tree($1::oid) p "
-        "JOIN pg_catalog.pg_class c ON c.oid = p.relid WHERE p.isleaf",
+        "FROM (SELECT $1::oid AS relid UNION SELECT relid FROM "
+        "pg_catalog.pg_partition_tree($1::oid) WHERE isleaf) p "
+        "JOIN pg_catalog.pg_class c ON c.oid = p.relid WHERE c.relkind <> 'p'",
         params);
     if (r.rows() == 0 || r.is_null(0, 0) || r.value(0, 1) == "t") co_return -1;
     co_return to_double(r.value(0, 0));

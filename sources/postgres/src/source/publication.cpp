@@ -147,15 +147,15 @@ awaitable<publication_info> read_publication(connection& conn, const std::string
             ? "SELECT schemaname, tablename, attnames::text, rowfilter, "
               "(SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = "
               "format('%I.%I', schemaname, tablename)::regclass AND a.attnum > 0 AND NOT "
-              "a.attisdropped AND a.attgenerated = '') "
+              "a.attisdropped) "
               "FROM pg_catalog.pg_publication_tables WHERE pubname = $1"
             : "SELECT schemaname, tablename, NULL, NULL, 0 FROM pg_catalog.pg_publication_tables "
               "WHERE pubname = $1",
         params);
     for (std::size_t i = 0; i < t.rows(); ++i) {
         published_table p;
-        // PostgreSQL 15 lists every column when there is no column list: keep "every column"
-        // as an empty list.
+        // PostgreSQL 15 lists every column (generated ones too) when there is no column list:
+        // keep "every column" as an empty list.
         if (auto names = t.get(i, 2)) {
             auto columns = parse_name_array(*names);
             if (columns.size() != static_cast<std::size_t>(std::stoll(std::string(t.value(i, 4)))))

@@ -90,7 +90,8 @@ class copy_reader {
 
 }  // namespace
 
-awaitable<void> postgres_source::impl::estimate_sizes(const std::vector<table_identifier>& list) {
+awaitable<void> postgres_source::impl::estimate_sizes(const std::vector<table_identifier>& list,
+                                                      baseline_sink& sink) {
     for (std::size_t i = 0; i < list.size(); ++i) {
         const auto oid = tables.at(list[i]).oid;
         double estimate = co_await detail::estimate_rows(query, oid);
@@ -104,8 +105,12 @@ awaitable<void> postgres_source::impl::estimate_sizes(const std::vector<table_id
             }
         }
         if (estimate >= 0) {
-            std::lock_guard lock(shared_mutex);
-            progress[i].rows_estimated = static_cast<std::uint64_t>(estimate + 0.5);
+            const auto rows = static_cast<std::uint64_t>(estimate + 0.5);
+            {
+                std::lock_guard lock(shared_mutex);
+                progress[i].rows_estimated = rows;
+            }
+            sink.on_estimate(list[i], rows);
         }
     }
 }
@@ -156,7 +161,7 @@ awaitable<position> postgres_source::impl::take_baseline(const std::vector<table
     if (!query.is_open()) co_await query.connect(query_params());
     // Before the snapshot transaction (ANALYZE cannot run in a read-only one) and before a
     // new slot (its exported snapshot must be imported next).
-    co_await estimate_sizes(list);
+    co_await estimate_sizes(list, sink);
 
     // Beside a running stream (a reload, a table added since the last run) there is no exact
     // hand-off point: the snapshot is newer than everything delivered so far, so the stream's

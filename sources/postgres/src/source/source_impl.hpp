@@ -140,7 +140,10 @@ struct postgres_source::impl : std::enable_shared_from_this<postgres_source::imp
                                                    baseline_sink& sink);
     boost::asio::awaitable<void> copy_table(const table_identifier& table, baseline_sink& sink,
                                             std::size_t progress_index);
-    boost::asio::awaitable<void> estimate_sizes(const std::vector<table_identifier>& tables);
+    // The planner's row estimate of each table (after a quick ANALYZE when it has none), to
+    // progress() and the sink.
+    boost::asio::awaitable<void> estimate_sizes(const std::vector<table_identifier>& tables,
+                                                baseline_sink& sink);
 
     boost::asio::awaitable<void> read_stream(change_handler& handler);
     boost::asio::awaitable<void> deliver(change_handler& handler,

@@ -24,8 +24,10 @@ void stream_batcher::release_pending(bool keep_last) {
 }
 
 void stream_batcher::heartbeat(position pos) {
-    // Only between transactions: whatever is pending is complete and goes first.
+    // Only between transactions: whatever is pending is complete and goes first. A later
+    // position covers the last commit's.
     release_pending(false);
+    committed_.reset();
     if (!ready_.empty() && ready_.back().changes.empty()) {
         ready_.back().heartbeat = std::move(pos);
         return;
@@ -58,6 +60,7 @@ stream_batcher::fed stream_batcher::feed(std::string_view copy_data,
             out.committed_at = from_pg_timestamp(decoder_.transactions().commit_time());
             out.commit_position = step.commit_position;
             if (step.marked_last_event) {
+                committed_ = step.commit_position;
                 if (pending_.size() >= batch_size_) release_pending(false);
             } else {
                 // Nothing of ours in it (or all delivered and none held: cannot happen, the
@@ -80,7 +83,9 @@ stream_batcher::fed stream_batcher::feed(std::string_view copy_data,
 void stream_batcher::end_of_read() {
     // Inside a transaction nothing is gained by going early: targets apply it when it ends,
     // and full batches go out as they fill.
-    if (!decoder_.transactions().in_transaction()) release_pending(false);
+    if (decoder_.transactions().in_transaction()) return;
+    release_pending(false);
+    if (committed_) heartbeat(*committed_);
 }
 
 stream_batcher::delivery stream_batcher::take() {
@@ -92,6 +97,7 @@ stream_batcher::delivery stream_batcher::take() {
 void stream_batcher::reset() noexcept {
     pending_.clear();
     ready_.clear();
+    committed_.reset();
     decoder_.reset_session();
 }
 

@@ -10,7 +10,9 @@
 //   transactions, become a heartbeat (the ACK can move over WAL we do not care about).
 //   Consecutive heartbeats collapse into the last one.
 // - After the messages of one read (end_of_read), complete transactions go out, so a quiet
-//   stream never keeps one waiting for more; an open one goes out in full batches only.
+//   stream never keeps one waiting for more; an open one goes out in full batches only. They
+//   are followed by a heartbeat at the last commit's end: a transaction's last event carries
+//   its commit LSN, and only the end of the commit record tells the server it may skip it.
 
 #include "laredo/change_event.hpp"
 #include "laredo/position.hpp"
@@ -20,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -77,6 +80,9 @@ class stream_batcher {
     std::size_t batch_size_;
     std::vector<change_event> pending_;
     std::deque<delivery> ready_;
+    // The end of the last transaction whose events are pending or ready, for the heartbeat
+    // that follows them.
+    std::optional<position> committed_;
 };
 
 }  // namespace laredo::sources::postgres::detail
