@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/use_future.hpp>
+
+#include <atomic>
 #include <thread>
 
 namespace laredo::sources::postgres::testing {
@@ -115,6 +118,88 @@ TEST(pg_source_end_to_end, a_transaction_over_two_tables_is_applied_to_both) {
                          "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'e2e_d'") == "t";
     })) << "the slot's confirmed_flush_lsn did not reach "
         << last;
+}
+
+TEST(pg_source_end_to_end, reloading_a_table_while_writes_go_on_leaves_it_equal_to_the_table) {
+    drop_slot_and_publication("e2e_reload");
+    sql("DROP TABLE IF EXISTS e2e_reload; CREATE TABLE e2e_reload (id int PRIMARY KEY, n int); "
+        "INSERT INTO e2e_reload SELECT g, 0 FROM generate_series(1, 3000) g");
+    const table_identifier t("public", "e2e_reload");
+    auto target = std::make_shared<indexed_target>();
+    auto options = options_for("e2e_reload");
+    options.baseline_batch_rows = 100;
+    engine_run run(options, {{t, target}});
+    run.start();
+    ASSERT_TRUE(run.ready());
+    std::atomic<bool> writing{true};
+    std::thread writer([&] {
+        for (int i = 0; writing; ++i) {
+            sql("BEGIN; UPDATE e2e_reload SET n = n + 1 WHERE id % 7 = " + std::to_string(i % 7) +
+                "; INSERT INTO e2e_reload VALUES (" + std::to_string(10000 + i) +
+                ", 0); DELETE FROM e2e_reload WHERE id = " + std::to_string(1 + i) + "; COMMIT");
+        }
+    });
+    std::this_thread::sleep_for(300ms);
+    run.engine().async_reload("pg", t, boost::asio::use_future).get();
+    std::this_thread::sleep_for(300ms);
+    writing = false;
+    writer.join();
+    expect_target_matches_table(*target, t);
+    EXPECT_EQ(run.observer()->baselines_started.load(), 2);
+}
+
+TEST(pg_source_end_to_end, over_tls_with_verify_full) {
+    drop_slot_and_publication("e2e_tls");
+    sql("DROP TABLE IF EXISTS e2e_tls; CREATE TABLE e2e_tls (id int PRIMARY KEY, v text); INSERT "
+        "INTO e2e_tls VALUES (1, repeat('t', 20000))");
+    const table_identifier t("public", "e2e_tls");
+    auto options = options_for("e2e_tls");
+    options.connection.host = "localhost";
+    options.connection.sslmode = "verify-full";
+    options.connection.sslrootcert = shared_pg_cluster().ca_file();
+    auto target = std::make_shared<indexed_target>();
+    engine_run run(options, {{t, target}});
+    run.start();
+    ASSERT_TRUE(run.ready());
+    // Values over 16 KiB cross several TLS records.
+    sql("INSERT INTO e2e_tls VALUES (2, repeat('u', 40000))");
+    expect_target_matches_table(*target, t);
+    EXPECT_EQ(sql_value("SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+                        "WHERE a.application_name LIKE 'laredo:e2e_tls%' AND s.ssl"),
+              "3");  // query, replication and health connections
+}
+
+TEST(pg_source_end_to_end, a_bad_password_or_certificate_is_fatal_at_once_not_retried) {
+    drop_slot_and_publication("e2e_auth");
+    sql("DROP TABLE IF EXISTS e2e_auth; CREATE TABLE e2e_auth (id int PRIMARY KEY)");
+    const table_identifier t("public", "e2e_auth");
+    for (int variant = 0; variant < 2; ++variant) {
+        auto options = options_for("e2e_auth");
+        if (variant == 0) {
+            options.connection.user = std::string(laredo::testing::pg_cluster::password_user);
+            options.connection.password = "not-the-password";
+        } else {
+            options.connection.host = "localhost";
+            options.connection.sslmode = "verify-full";
+            options.connection.sslrootcert = shared_pg_cluster().wrong_ca_file();
+        }
+        auto target = std::make_shared<indexed_target>();
+        engine_run run(options, {{t, target}});
+        run.start();
+        ASSERT_TRUE(wait_until([&] {
+            for (const auto& p : run.engine().pipelines())
+                if (p.state == pipeline_state::error) return true;
+            return false;
+        })) << "variant "
+            << variant;
+        // One failed attempt: no retries with backoff.
+        EXPECT_EQ(run.observer()->disconnects.load(), 1) << "variant " << variant;
+        const auto reasons = run.observer()->reasons();
+        ASSERT_FALSE(reasons.empty());
+        EXPECT_THAT(reasons.front(),
+                    ::testing::HasSubstr(variant == 0 ? "28P01" : "certificate verify"));
+        EXPECT_THAT(reasons.front(), ::testing::Not(::testing::HasSubstr("not-the-password")));
+    }
 }
 
 }  // namespace
