@@ -441,6 +441,19 @@ void pg_cluster::stop() noexcept {
     }
 }
 
+void pg_cluster::restart() {
+    const std::string out = base_dir_ + "/setup.log";
+    const int rc = run({options_.bin_dir + "/pg_ctl", "-D", data_dir(), "-l", log_file(), "-m",
+                        "fast", "-w", "-t", std::to_string(options_.start_timeout.count()), "-o",
+                        "-p " + std::to_string(port_), "restart"},
+                       true, base_dir_, out, options_.start_timeout + 30s);
+    if (rc != 0) {
+        throw std::runtime_error("pg_cluster: pg_ctl restart failed; log:\n" +
+                                 tail(read_file(log_file())) + "\npg_ctl:\n" +
+                                 tail(read_file(out)));
+    }
+}
+
 int pg_cluster::postmaster_pid() const { return read_postmaster_pid(data_dir()); }
 
 std::string pg_cluster::conninfo(std::string_view dbname) const {

@@ -92,12 +92,19 @@ class postgres_fixture : public laredo::testing::conformance_fixture {
         sql(tx + "COMMIT");
     }
 
-    // The walsender is terminated: the stream fails (57P01, as an administrator's shutdown).
+    // The walsender is terminated and the slot dropped: reconnecting cannot help, so the
+    // stream ends with an error (a new slot and baseline are needed).
     bool break_upstream() override {
-        sql("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name "
-            "= '" +
-            name_ + "' AND active");
-        return true;
+        const std::string where = "slot_name = '" + name_ + "'";
+        return wait_until(
+            [&] {
+                sql("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE " +
+                    where + " AND active");
+                sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE " +
+                    where + " AND NOT active");
+                return sql_value("SELECT count(*) FROM pg_replication_slots WHERE " + where) == "0";
+            },
+            10s);
     }
 
   private:

@@ -277,7 +277,10 @@ lag_info postgres_source::lag() const {
 
 slot_health postgres_source::health() const {
     std::lock_guard lock(impl_->shared_mutex);
-    return impl_->health;
+    auto h = impl_->health;
+    h.reconnects = impl_->reconnects;
+    h.last_disconnect = impl_->last_disconnect;
+    return h;
 }
 
 std::vector<baseline_progress> postgres_source::progress() const {

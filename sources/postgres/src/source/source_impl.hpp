@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <utility>
 
 namespace laredo::sources::postgres {
@@ -102,6 +103,10 @@ struct postgres_source::impl : std::enable_shared_from_this<postgres_source::imp
     bool closed = false;
     position stream_from;
     std::optional<position> last_delivered;
+    // A lost slot caused the re-baseline in progress: losing it again before the stream starts
+    // is fatal (no loop).
+    bool recovering_lost_slot = false;
+    std::mt19937 random{std::random_device{}()};
     // The highest position ack() was given (the server keeps only its LSN).
     std::optional<position> acked;
 
@@ -124,6 +129,8 @@ struct postgres_source::impl : std::enable_shared_from_this<postgres_source::imp
     slot_health health;                       // under shared_mutex
     std::vector<baseline_progress> progress;  // under shared_mutex
     lag_info lag;                             // under shared_mutex
+    std::uint64_t reconnects = 0;             // under shared_mutex
+    std::string last_disconnect;              // under shared_mutex
 
     connection_params query_params() const;
     connection_params replication_params() const;
@@ -135,6 +142,14 @@ struct postgres_source::impl : std::enable_shared_from_this<postgres_source::imp
     // server and the slot are the ones the positions belong to. Throws rebaseline_required when
     // they are not (the slot is lost, gone with its connection, or on another server).
     boost::asio::awaitable<void> prepare_stream();
+    // The slot is gone or invalidated (`what` says how): per on_slot_invalidated, a
+    // rebaseline_required or a fatal error; fatal too when it was lost again before the stream
+    // could start after the re-baseline an earlier loss caused. Always throws.
+    boost::asio::awaitable<void> slot_lost(const std::string& what);
+    // The replication session of one stream() call, from START_REPLICATION to its end.
+    boost::asio::awaitable<void> stream_session(const position& start, change_handler& handler);
+    // Waits before a reconnect attempt (backoff with jitter); cancellable.
+    boost::asio::awaitable<void> reconnect_pause(int attempt);
 
     boost::asio::awaitable<position> take_baseline(const std::vector<table_identifier>& tables,
                                                    baseline_sink& sink);
@@ -165,6 +180,8 @@ struct postgres_source::impl : std::enable_shared_from_this<postgres_source::imp
     void note_commit(std::uint64_t end_lsn, std::chrono::system_clock::time_point at);
     void note_acked(std::uint64_t lsn);
     void update_lag();
+    // A session failed and the source reconnects: counted and kept for health().
+    void report_reconnect(const std::string& why);
 };
 
 }  // namespace laredo::sources::postgres

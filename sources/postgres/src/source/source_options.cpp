@@ -20,6 +20,18 @@ slot_mode parse_slot_mode(std::string_view text) {
                 fmt::format("invalid slot mode \"{}\": expected ephemeral or stateful", text));
 }
 
+std::string_view to_string(slot_loss_policy policy) noexcept {
+    return policy == slot_loss_policy::fail ? "fail" : "rebaseline";
+}
+
+slot_loss_policy parse_slot_loss_policy(std::string_view text) {
+    if (text == "rebaseline") return slot_loss_policy::rebaseline;
+    if (text == "fail") return slot_loss_policy::fail;
+    throw error(
+        errc::invalid_config,
+        fmt::format("invalid on_slot_invalidated \"{}\": expected rebaseline or fail", text));
+}
+
 std::string source_options::publication_name() const {
     return publication.name.empty() ? slot_name + "_pub" : publication.name;
 }
@@ -83,6 +95,12 @@ void source_options::validate() const {
     positive(status_interval, "status_interval");
     positive(health_interval, "health_interval");
     positive(slot_creation_timeout, "slot_creation_timeout");
+    if (reconnect.max_attempts < 0) problems.push_back("reconnect.max_attempts must be 0 or more");
+    positive(reconnect.initial_backoff, "reconnect.initial_backoff");
+    positive(reconnect.max_backoff, "reconnect.max_backoff");
+    if (reconnect.multiplier < 1.0) problems.push_back("reconnect.multiplier must be at least 1");
+    if (reconnect.jitter < 0.0 || reconnect.jitter > 1.0)
+        problems.push_back("reconnect.jitter must be between 0 and 1");
     if (baseline_batch_rows == 0) problems.push_back("baseline_batch_rows must be at least 1");
     if (change_batch_size == 0) problems.push_back("change_batch_size must be at least 1");
     if (read_batch_messages == 0) problems.push_back("read_batch_messages must be at least 1");

@@ -11,12 +11,15 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <random>
 
 namespace laredo::sources::postgres {
 
@@ -46,6 +49,41 @@ void postgres_source::impl::end_replication() noexcept {
     batcher.reset();
 }
 
+awaitable<void> postgres_source::impl::slot_lost(const std::string& what) {
+    slot_usable = false;
+    const auto name = options.slot_name;
+    if (options.on_slot_invalidated == slot_loss_policy::fail) {
+        throw error(errc::source_failed,
+                    fmt::format("replication slot {} {}; on_slot_invalidated = fail: a new slot "
+                                "and a full baseline are needed (reset the source, or set "
+                                "on_slot_invalidated = rebaseline)",
+                                name, what));
+    }
+    if (recovering_lost_slot) {
+        // Lost again before streaming started: the baseline outlasts the WAL the server keeps
+        // for the slot, and another round would end the same way.
+        std::string limit = "its value";
+        try {
+            if (replication.is_open()) {
+                const auto r = co_await replication.query("SHOW max_slot_wal_keep_size");
+                limit = std::string(r.value(0, 0));
+            }
+        } catch (const std::exception&) {
+        }
+        throw error(errc::source_failed,
+                    fmt::format("replication slot {} {} again before streaming could start after "
+                                "the re-baseline it caused: the baseline takes longer than the "
+                                "WAL the server keeps for a slot allows (max_slot_wal_keep_size = "
+                                "{}); raise max_slot_wal_keep_size (or -1 for no limit) and "
+                                "restart",
+                                name, what, limit));
+    }
+    recovering_lost_slot = true;
+    throw error(
+        errc::rebaseline_required,
+        fmt::format("replication slot {} {}: a new slot and a new baseline follow", name, what));
+}
+
 awaitable<void> postgres_source::impl::prepare_stream() {
     // A stream() after an earlier one in this session (which ended): the new one starts over
     // from `from`, in a session of its own.
@@ -62,17 +100,10 @@ awaitable<void> postgres_source::impl::prepare_stream() {
     }
     const auto slot = co_await detail::read_slot(replication, options.slot_name);
     if (!slot.exists || slot.lost()) {
-        slot_usable = false;
-        throw error(errc::rebaseline_required,
-                    slot.exists
-                        ? fmt::format("replication slot {} was invalidated (wal_status lost: the "
-                                      "server removed WAL it still needed, see "
-                                      "max_slot_wal_keep_size): a new slot and a new baseline "
-                                      "follow",
-                                      options.slot_name)
-                        : fmt::format("replication slot {} no longer exists (dropped): a new slot "
-                                      "and a new baseline follow",
-                                      options.slot_name));
+        co_await slot_lost(slot.exists
+                               ? "was invalidated (wal_status lost: the server removed WAL it "
+                                 "still needed)"
+                               : "no longer exists (dropped)");
     }
     if (slot.active) {
         // Often our own previous walsender, still exiting: retried with backoff.
@@ -269,6 +300,12 @@ void postgres_source::impl::note_acked(std::uint64_t lsn) {
     update_lag();
 }
 
+void postgres_source::impl::report_reconnect(const std::string& why) {
+    std::lock_guard lock(shared_mutex);
+    ++reconnects;
+    last_disconnect = why;
+}
+
 void postgres_source::impl::update_lag() {
     lag_info l;
     std::lock_guard lock(shared_mutex);
@@ -287,72 +324,118 @@ void postgres_source::impl::update_lag() {
 
 // ---------------------------------------------------------------------------------------
 
+awaitable<void> postgres_source::impl::stream_session(const position& start,
+                                                      change_handler& handler) {
+    co_await prepare_stream();
+    replication_start request;
+    request.slot_name = options.slot_name;
+    // The server moves a start below the slot's confirmed position up to it; a position
+    // inside a transaction starts at that transaction, which comes again whole.
+    request.start_lsn = start.empty() ? 0 : start.major();
+    request.plugin_options = {{"proto_version", "1"},
+                              {"publication_names", quote_identifier(options.publication_name())}};
+    std::string refused;  // slot_lost() cannot be awaited inside the catch
+    try {
+        co_await replication.start_replication(request);
+    } catch (const pg_error& e) {
+        // 55000: the slot was invalidated (max_slot_wal_keep_size); 42704: it is gone.
+        if (e.sqlstate() != "55000" && e.sqlstate() != "42704") throw;
+        refused = e.what();
+    }
+    if (!refused.empty()) co_await slot_lost(fmt::format("cannot be streamed from ({})", refused));
+    recovering_lost_slot = false;
+    replicating = true;
+    batcher.reset();
+    start_tasks();
+    state = paused ? source_state::paused : source_state::streaming;
+    co_await read_stream(handler);
+}
+
+awaitable<void> postgres_source::impl::reconnect_pause(int attempt) {
+    const auto& r = options.reconnect;
+    double wait = static_cast<double>(r.initial_backoff.count());
+    for (int i = 1; i < attempt; ++i) wait *= r.multiplier;
+    wait = std::min(wait, static_cast<double>(r.max_backoff.count()));
+    std::uniform_real_distribution<double> spread(1.0 - r.jitter, 1.0 + r.jitter);
+    wait *= spread(random);
+    asio::steady_timer timer(strand, std::chrono::milliseconds(static_cast<std::int64_t>(wait)));
+    co_await timer.async_wait(asio::use_awaitable);
+}
+
 awaitable<void> postgres_source::stream(position from, change_handler& handler) {
     auto self = impl_;
     const auto cs = co_await asio::this_coro::cancellation_state;
     self->in_stream = true;
     self->stream_from = from;
     self->last_delivered.reset();
-    std::exception_ptr failure;
-    try {
-        if (!self->initialized)
-            throw error(errc::not_started, "PostgreSQL source: stream before init");
-        co_await self->prepare_stream();
-        replication_start start;
-        start.slot_name = self->options.slot_name;
-        // The server moves a start below the slot's confirmed position up to it; a position
-        // inside a transaction starts at that transaction, which comes again whole.
-        start.start_lsn = from.empty() ? 0 : from.major();
-        start.plugin_options = {
-            {"proto_version", "1"},
-            {"publication_names", quote_identifier(self->options.publication_name())}};
+    position start = from;
+    int attempts = 0;
+    for (;;) {
+        const auto began = std::chrono::steady_clock::now();
+        std::exception_ptr failure;
         try {
-            co_await self->replication.start_replication(start);
-        } catch (const pg_error& e) {
-            // 55000: the slot was invalidated (max_slot_wal_keep_size); 42704: it is gone.
-            if (e.sqlstate() == "55000" || e.sqlstate() == "42704") {
-                self->slot_usable = false;
-                throw error(errc::rebaseline_required,
-                            fmt::format("{}: a new slot and a new baseline follow", e.what()));
+            if (!self->initialized)
+                throw error(errc::not_started, "PostgreSQL source: stream before init");
+            if (attempts > 0) {
+                self->state = source_state::reconnecting;
+                co_await self->reconnect_pause(attempts);
+                // The new session starts at the last ACK: the engine skips what it applied.
+                if (self->acked) start = *self->acked;
+                if (self->last_delivered) {
+                    co_await handler.on_rewind(start);
+                    self->last_delivered.reset();
+                }
             }
-            throw;
+            co_await self->stream_session(start, handler);
+        } catch (...) {
+            failure = std::current_exception();
         }
-        self->replicating = true;
-        self->batcher.reset();
-        self->start_tasks();
-        self->state = self->paused ? source_state::paused : source_state::streaming;
-        co_await self->read_stream(handler);
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    self->in_stream = false;
-    // Terminal cancellation (the engine stops reading) or close(): a normal end. The
-    // replication connection stays open, so the engine's final ack() still reaches the server.
-    if (cs.cancelled() != asio::cancellation_type::none || self->closed) {
-        if (!self->closed) self->state = source_state::connected;
-        co_return;
-    }
-    // Whatever broke, this session is over: the engine streams again from its last ACK.
-    self->end_replication();
-    try {
-        std::rethrow_exception(failure);
-    } catch (const error& e) {
-        if (e.code() == errc::corrupt_data) {
-            // A protocol error is not data at rest that is corrupt: a new session reads the
-            // same WAL again.
-            self->state = source_state::reconnecting;
-            throw error(errc::transient,
-                        fmt::format("PostgreSQL replication stream: {}; streaming again from the "
-                                    "last ACK",
-                                    e.what()));
+        self->in_stream = false;
+        // Terminal cancellation (the engine stops reading) or close(): a normal end. The
+        // replication connection stays open, so the engine's final ack() still reaches the
+        // server.
+        if (cs.cancelled() != asio::cancellation_type::none || self->closed) {
+            if (!self->closed) self->state = source_state::connected;
+            co_return;
         }
-        self->state = e.code() == errc::rebaseline_required ? source_state::reconnecting
-                      : is_fatal(e.code())                  ? source_state::error
-                                                            : source_state::reconnecting;
-        throw;
-    } catch (const boost::system::system_error& e) {
-        self->state = is_fatal(e.code()) ? source_state::error : source_state::reconnecting;
-        throw;
+        // Whatever broke, this session is over.
+        self->end_replication();
+        errc code = errc::transient;
+        std::string what;
+        try {
+            std::rethrow_exception(failure);
+        } catch (const error& e) {
+            what = e.what();
+            if (e.code() == errc::corrupt_data) {
+                // A protocol error is not data at rest that is corrupt: a new session reads
+                // the same WAL again.
+                code = errc::transient;
+            } else if (e.code().category() == laredo_category()) {
+                code = static_cast<errc>(e.code().value());
+            }
+        } catch (const boost::system::system_error& e) {
+            what = e.what();
+            if (is_fatal(e.code())) code = errc::source_failed;
+        } catch (const std::exception& e) {
+            what = e.what();
+            code = errc::source_failed;
+        }
+        if (code != errc::transient) {
+            self->state = code == errc::rebaseline_required ? source_state::reconnecting
+                                                            : source_state::error;
+            std::rethrow_exception(failure);
+        }
+        // A session that streamed for a while was a success: count the attempts anew.
+        if (std::chrono::steady_clock::now() - began >= self->options.reconnect.healthy_after)
+            attempts = 0;
+        if (++attempts > self->options.reconnect.max_attempts) {
+            self->state = source_state::error;
+            throw error(errc::source_failed,
+                        fmt::format("PostgreSQL replication stream: gave up after {} reconnect "
+                                    "attempts; last failure: {}",
+                                    self->options.reconnect.max_attempts, what));
+        }
+        self->report_reconnect(what);
     }
 }
 

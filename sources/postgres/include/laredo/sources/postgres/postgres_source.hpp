@@ -34,6 +34,9 @@ struct slot_health {
     std::int64_t spill_bytes = 0;
     bool active = false;
     int active_pid = 0;
+    // Stream sessions that ended in a failure and were reconnected, and why the last one ended.
+    std::uint64_t reconnects = 0;
+    std::string last_disconnect;
 };
 
 // Progress of the baseline of one table, for progress bars.

@@ -58,6 +58,29 @@ struct publication_options {
     std::optional<bool> publish_via_partition_root;
 };
 
+// Reconnecting after the stream's connection is lost (an I/O error, the walsender terminated,
+// the server restarting): attempt n waits min(max_backoff, initial_backoff * multiplier^n),
+// varied by +-jitter, and the count starts again once a session streamed for healthy_after.
+struct reconnect_options {
+    int max_attempts = 10;
+    std::chrono::milliseconds initial_backoff{1'000};
+    std::chrono::milliseconds max_backoff{30'000};
+    double multiplier = 2.0;
+    double jitter = 0.2;  // a fraction of the wait, 0 to 1
+    std::chrono::milliseconds healthy_after{30'000};
+};
+
+// What to do when the replication slot is lost (invalidated by max_slot_wal_keep_size, dropped
+// by an operator, on another server after a failover).
+enum class slot_loss_policy {
+    rebaseline,  // make a new slot and take a new baseline (reported to the engine's observer)
+    fail,        // stop with an error naming the cause
+};
+
+// "rebaseline" / "fail"; parse_slot_loss_policy throws errc::invalid_config otherwise.
+std::string_view to_string(slot_loss_policy policy) noexcept;
+slot_loss_policy parse_slot_loss_policy(std::string_view text);
+
 // Configuration of a postgres_source. Defaults are those of the Go original where it has one.
 struct source_options {
     // Where to connect (conninfo: connection_params::from_conninfo). Used for both the query
@@ -76,6 +99,9 @@ struct source_options {
     // Key columns for tables that have neither a primary key nor a REPLICA IDENTITY USING
     // INDEX index (such tables are refused otherwise). Ignored for tables that have one.
     std::map<table_identifier, std::vector<std::string>> key_columns;
+
+    reconnect_options reconnect;
+    slot_loss_policy on_slot_invalidated = slot_loss_policy::rebaseline;
 
     // How often a standby status update reaches the server even when nothing changed. Keep
     // it well below the server's wal_sender_timeout (60 s by default): the status is what
