@@ -1,10 +1,15 @@
 // Engine throughput: testsource -> N pipelines (1, 4, 16) on one table -> indexed memory
-// targets, on an io_context run by ONE thread (so the figure is per core). Events are built
-// before the clock starts and handed to the source in bulk; the clock stops when the source
-// has been ACKed the last position, i.e. when every pipeline has applied every event.
+// targets, and the same with a target that only counts (the engine alone), on an io_context
+// run by ONE thread (so the figure is per core). Events are built before the clock starts and
+// handed to the source in bulk; the clock stops when the source has been ACKed the last
+// position, i.e. when every pipeline has applied every event.
 //
-// Prints events/s through each pipeline (what one pipeline sustains) and applied events/s in
-// total (events x pipelines).
+// Absolute rates on a shared machine move 2-3x between runs, so the figure that matters is
+// the ratio of the two targets measured in one process, runs alternating; beside it the cost
+// of Asio's own primitives measured in the same process.
+
+#include "asio_floor.hpp"
+#include "bench_rows.hpp"
 
 #include "laredo/engine.hpp"
 #include "laredo/sources/testsource/test_source.hpp"
@@ -17,6 +22,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -31,7 +37,7 @@ using sources::testsource::test_source;
 using sources::testsource::test_source_options;
 using targets::memory::indexed_target;
 
-const table_identifier bench_table{"public", "bench"};
+using laredo::bench::bench_table;
 
 // Applies nothing: isolates what the engine itself costs (source, buffers, strands, ACK).
 class counting_target final : public sync_target {
@@ -60,38 +66,17 @@ class counting_target final : public sync_target {
     std::size_t count_ = 0;
 };
 
-// The row shape of ../shared/bench/pg_limits.sh: bigint, text, float8, ~100-byte text,
-// timestamptz (about 160 raw bytes).
-std::vector<column_definition> bench_columns() {
-    return {
-        {.name = "id",
-         .type = "int8",
-         .nullable = false,
-         .primary_key = true,
-         .ordinal_position = 1,
-         .primary_key_ordinal = 1},
-        {.name = "name", .type = "text", .ordinal_position = 2},
-        {.name = "score", .type = "float8", .ordinal_position = 3},
-        {.name = "payload", .type = "text", .ordinal_position = 4},
-        {.name = "updated_at", .type = "timestamptz", .ordinal_position = 5},
-    };
-}
-
 std::vector<change_event> make_events(const schema_ptr& schema, std::size_t count,
                                       std::size_t keys) {
     std::vector<change_event> events;
     events.reserve(count);
-    const std::string payload(100, 'x');
     for (std::size_t i = 0; i < count; ++i) {
         change_event e;
         e.table = bench_table;
         // First pass over the keys inserts, later passes update.
         e.action = i < keys ? change_action::insert : change_action::update;
         const auto id = static_cast<std::int64_t>(i % keys);
-        std::vector<value> values{
-            value(id), value("name-" + std::to_string(id)), value(static_cast<double>(i) * 0.5),
-            value(payload),
-            value(timestamptz_value{1'700'000'000'000'000LL + static_cast<std::int64_t>(i)})};
+        auto values = laredo::bench::bench_values(id, static_cast<std::int64_t>(i / keys));
         e.new_values = row(schema, std::move(values));
         events.push_back(std::move(e));
     }
@@ -108,7 +93,7 @@ result run_once(std::size_t pipelines, std::size_t count, std::size_t keys, bool
     test_source_options options;
     options.batch_size = 256;
     auto src = std::make_shared<test_source>(ctx.get_executor(), options);
-    const auto schema = src->set_schema(bench_table, bench_columns());
+    const auto schema = src->set_schema(bench_table, laredo::bench::bench_columns());
     auto builder = engine::builder();
     builder.add_source("bench", src);
     for (std::size_t i = 0; i < pipelines; ++i) {
@@ -149,26 +134,82 @@ result run_once(std::size_t pipelines, std::size_t count, std::size_t keys, bool
     return out;
 }
 
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// events/s through each pipeline, one run.
+double rate(std::size_t pipelines, std::size_t count, bool counting) {
+    const std::size_t div = pipelines >= 16 ? 4 : 1;
+    const auto r = run_once(pipelines, count / div, count / div / 2, counting);
+    return static_cast<double>(r.events) / r.seconds;
+}
+
+std::string millions(double per_second) { return fmt::format("{:.2f} M", per_second / 1e6); }
+
 }  // namespace
 
+// Usage: engine_throughput_bench [events per run (500000)] [repetitions (5)] [indexed|counting]
+// With a third argument only that kind of run is repeated (for a profiler).
 int main(int argc, char** argv) {
     const std::size_t count = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 500'000;
-    const std::size_t keys = count / 2;  // half inserts, half updates
-    fmt::print("engine throughput: testsource -> N pipelines -> indexed memory target, 1 thread\n");
-    fmt::print("{} events per run ({} inserts, {} updates), batches of 256\n\n", count, keys,
-               count - keys);
-    for (const bool counting : {false, true}) {
-        fmt::print("{}\n", counting ? "engine alone (a target that only counts):"
-                                    : "into indexed memory targets:");
-        fmt::print("{:>9} | {:>22} | {:>24}\n", "pipelines", "events/s per pipeline",
-                   "applied events/s total");
-        for (std::size_t n : {1u, 4u, 16u}) {
-            const std::size_t div = n >= 16 ? 4 : 1;
-            const auto r = run_once(n, count / div, keys / div, counting);
-            const double per_pipeline = static_cast<double>(r.events) / r.seconds;
-            fmt::print("{:>9} | {:>22.0f} | {:>24.0f}\n", n, per_pipeline,
-                       per_pipeline * static_cast<double>(n));
+    const std::size_t repetitions = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 5;
+    const std::string only = argc > 3 ? argv[3] : "";
+    if (count < 64 || repetitions == 0 ||
+        (!only.empty() && only != "indexed" && only != "counting")) {
+        fmt::print(stderr, "usage: {} [events >= 64] [repetitions >= 1] [indexed|counting]\n",
+                   argv[0]);
+        return 2;
+    }
+    if (!only.empty()) {
+        for (std::size_t i = 0; i < repetitions; ++i) {
+            fmt::print("{}: {} events/s\n", only, millions(rate(1, count, only == "counting")));
         }
-        fmt::print("\n");
+        return 0;
+    }
+    fmt::print("engine throughput: testsource -> N pipelines -> target, 1 io_context thread\n");
+    fmt::print(
+        "{} events per run ({} inserts, then {} updates), batches of 256; medians of {} "
+        "runs,\nthe two kinds of target alternating so both see the same machine\n\n",
+        count, count / 2, count - count / 2, repetitions);
+
+    const auto floor = laredo::bench::measure_asio_floor(2'000'000);
+    // Through one pipeline, the goal's figure: runs alternate between the two targets.
+    std::vector<double> indexed_one, counting_one;
+    for (std::size_t i = 0; i < repetitions; ++i) {
+        indexed_one.push_back(rate(1, count, false));
+        counting_one.push_back(rate(1, count, true));
+    }
+    const double indexed = median(indexed_one);
+    const double counting = median(counting_one);
+    fmt::print("one pipeline: indexed memory target {} events/s, counting target {} events/s\n",
+               millions(indexed), millions(counting));
+    fmt::print("ratio indexed / counting: {:.2f} (per run:", indexed / counting);
+    for (std::size_t i = 0; i < repetitions; ++i) {
+        fmt::print(" {:.2f}", indexed_one[i] / counting_one[i]);
+    }
+    fmt::print(")\n");
+    fmt::print("per event: engine alone {:.0f} ns, the indexed target adds {:.0f} ns\n",
+               1e9 / counting, 1e9 / indexed - 1e9 / counting);
+    fmt::print(
+        "Asio floor (same process, 1 thread): strand hop {:.0f} ns, channel element {:.0f} "
+        "ns,\n  channel of 256-event batches {:.1f} ns per event\n\n",
+        floor.strand_hop_ns, floor.channel_element_ns, floor.batched_channel_event_ns);
+
+    fmt::print("{:>9} | {:>26} | {:>26}\n", "pipelines", "indexed: per pipeline (all)",
+               "counting: per pipeline (all)");
+    for (std::size_t n : {4u, 16u}) {
+        std::vector<double> a, b;
+        for (std::size_t i = 0; i < std::max<std::size_t>(1, repetitions / 2); ++i) {
+            a.push_back(rate(n, count, false));
+            b.push_back(rate(n, count, true));
+        }
+        const double ia = median(a), cb = median(b);
+        const auto cell = [n](double r) {
+            return fmt::format("{} ({})", millions(r), millions(r * static_cast<double>(n)));
+        };
+        fmt::print("{:>9} | {:>26} | {:>26}\n", n, cell(ia), cell(cb));
     }
 }
