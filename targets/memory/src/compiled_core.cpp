@@ -1,14 +1,16 @@
 #include "laredo/targets/memory/detail/compiled_core.hpp"
 
+#include "table_core.hpp"
 #include "table_layout.hpp"
-#include "transaction_batcher.hpp"
 
 #include "laredo/error.hpp"
 #include "laredo/targets/memory/packed_row.hpp"
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <map>
+#include <mutex>
 
 namespace laredo::targets::memory::detail {
 
@@ -31,12 +33,10 @@ std::string describe(const std::vector<value>& key) {
     return out + ")";
 }
 
-}  // namespace
-
 // Entries are keyed by the row's identity (the table's key, else the key fields) so that
 // updates and deletes find them from change.identity(); by_key indexes them by the key
 // fields when those differ.
-struct compiled_core::state {
+struct state final : table_store {
     struct entry {
         packed_row packed;
         erased_object object;
@@ -44,90 +44,112 @@ struct compiled_core::state {
     };
     std::map<std::vector<value>, entry> by_identity;
     std::map<std::vector<value>, std::vector<value>> by_key;
+
+    store_ptr make_empty() const override { return std::make_unique<state>(); }
+    std::size_t size() const noexcept override { return by_identity.size(); }
+};
+
+const state* state_of(const table_store* s) noexcept { return static_cast<const state*>(s); }
+
+table_core_options core_options(const compiled_core_options& options) {
+    if (!options.compile) throw error(errc::invalid_config, "memory.compiled needs a compiler");
+    table_core_options out;
+    out.type_name = "memory.compiled";
+    out.max_atomic_transaction_rows = options.max_atomic_transaction_rows;
+    return out;
+}
+
+}  // namespace
+
+class compiled_core::impl final : public table_writer {
+  public:
+    explicit impl(compiled_core_options options)
+        : options_(std::move(options)),
+          listeners_(std::make_shared<listener_registry<const void*, const void*>>()),
+          core_(core_options(options_), *this) {}
+
+    void init(const table_identifier& table, schema_ptr schema);
+
+    // --- table_writer ---
+    void apply(table_store& store, const change_event& c, bool record) override;
+    void put(table_store& store, const row& r, bool record) override {
+        put(static_cast<state&>(store), r, nullptr, record);
+    }
+    void record_truncate() override { notes_.push_back({nullptr, nullptr}); }
+    void record_difference(const table_store& before, const table_store& after) override;
+    bool has_listeners() const noexcept override { return !listeners_->empty(); }
+    void announce() override {
+        const auto call = [](const auto& fn, const note& n) {
+            fn(n.old_object.get(), n.new_object.get());
+        };
+        announce_to(*listeners_, notes_, call, "memory.compiled", core_.table());
+    }
+
+    const state* live() const noexcept { return state_of(core_.live()); }
+    const schema_ptr& schema() const noexcept { return core_.schema(); }
+
+    const compiled_core_options options_;
+    std::vector<std::size_t> identity_columns_;
+    std::vector<std::size_t> key_columns_;
+    bool separate_keys_ = false;  // key fields differ from the identity columns
+    std::shared_ptr<listener_registry<const void*, const void*>> listeners_;
+    table_core core_;
+
+    mutable std::mutex error_mutex_;
+    std::optional<std::string> last_error_;
+    std::atomic<std::uint64_t> rejected_{0};
+
+  private:
+    struct note {
+        erased_object old_object;
+        erased_object new_object;
+    };
+
+    // Stores `r` (merged, complete as far as known) in `s`, replacing the entry with
+    // identity `previous` (an update that may change the key) or the one with r's identity.
+    void put(state& s, const row& r, const std::vector<value>* previous, bool record);
+    void remove(state& s, const std::vector<value>& identity, bool record);
+    void reject(const row& r, const std::string& why);
+
+    std::vector<note> notes_;  // recorded, not yet announced (strand only)
 };
 
 compiled_core::compiled_core(compiled_core_options options)
-    : options_(std::move(options)),
-      listeners_(std::make_shared<listener_registry<const void*, const void*>>()) {
-    if (!options_.compile) throw error(errc::invalid_config, "memory.compiled needs a compiler");
-    if (options_.max_atomic_transaction_rows == 0) {
-        throw error(errc::invalid_config,
-                    "memory.compiled: max_atomic_transaction_rows must be at least 1");
-    }
-    batcher_ = std::make_unique<transaction_batcher>(options_.max_atomic_transaction_rows);
-    live_ = make_state();
-}
+    : impl_(std::make_unique<impl>(std::move(options))) {}
 
 compiled_core::~compiled_core() = default;
 
-std::unique_ptr<compiled_core::state> compiled_core::make_state() const {
-    return std::make_unique<state>();
-}
-
-void compiled_core::init(const table_identifier& table, schema_ptr schema) {
+void compiled_core::impl::init(const table_identifier& table, schema_ptr schema) {
     if (!schema) throw error(errc::invalid_argument, "memory.compiled: on_init needs a schema");
-    table_ = table;
     key_columns_ = resolve_key(*schema, options_.key_fields, table, "memory.compiled");
     identity_columns_ = schema->key_indexes().empty() ? key_columns_ : schema->key_indexes();
     separate_keys_ = identity_columns_ != key_columns_;
     // Not meant to be handed to a new engine: a second init starts from nothing.
-    std::unique_ptr<state> old_live;
-    std::unique_ptr<state> old_shadow;
-    {
-        std::unique_lock lock(mutex_);
-        old_live = std::exchange(live_, make_state());
-        old_shadow = std::move(shadow_);
-        shadow_.reset();
-        schema_ = std::move(schema);
-    }
-    accepted_schema_.reset();
-    batcher_->reset();
-    mid_transaction_ = false;
-    holding_ = false;
-    std::lock_guard lock(status_mutex_);
-    applied_.reset();
-    rebuild_applied_.reset();
-    restored_.reset();
-    initialized_ = true;
+    core_.start(table, std::move(schema), std::make_unique<state>(), false);
 }
 
-void compiled_core::check_table(const table_identifier& table) const {
-    if (!initialized_) {
-        throw error(errc::invalid_argument,
-                    fmt::format("memory.compiled: {} was used before on_init", table.to_string()));
-    }
-    if (table != table_) {
-        throw error(errc::invalid_argument, fmt::format("memory.compiled serves {} only, not {}",
-                                                        table_.to_string(), table.to_string()));
-    }
+void compiled_core::init(const table_identifier& table, schema_ptr schema) {
+    impl_->init(table, std::move(schema));
 }
 
-void compiled_core::check_row(const row& r) {
-    if (r.schema() == schema_ || (r.schema() && r.schema() == accepted_schema_)) return;
-    check_row_schema(r, schema_, table_);
-    accepted_schema_ = r.schema();
-}
-
-compiled_core::state& compiled_core::write_state() noexcept { return shadow_ ? *shadow_ : *live_; }
-
-void compiled_core::reject(const row& r, const std::string& why) {
+void compiled_core::impl::reject(const row& r, const std::string& why) {
     ++rejected_;
-    std::lock_guard lock(status_mutex_);
+    std::lock_guard lock(error_mutex_);
     last_error_ = fmt::format("memory.compiled ({}): the compiler rejected the row {}: {}",
-                              table_.to_string(), r.debug_string(), why);
+                              core_.table().to_string(), r.debug_string(), why);
 }
 
-void compiled_core::remove(state& s, const std::vector<value>& identity, std::vector<note>* notes) {
+void compiled_core::impl::remove(state& s, const std::vector<value>& identity, bool record) {
     const auto it = s.by_identity.find(identity);
     if (it == s.by_identity.end()) return;
     if (separate_keys_) s.by_key.erase(it->second.key);
-    if (notes) notes->push_back({it->second.object, nullptr});
+    if (record) notes_.push_back({it->second.object, nullptr});
     s.by_identity.erase(it);
 }
 
-void compiled_core::put(state& s, const row& r, const std::vector<value>* previous,
-                        std::vector<note>* notes) {
-    auto identity = values_of(r, *schema_, identity_columns_);
+void compiled_core::impl::put(state& s, const row& r, const std::vector<value>* previous,
+                              bool record) {
+    auto identity = values_of(r, *schema(), identity_columns_);
     auto previous_it = previous ? s.by_identity.find(*previous) : s.by_identity.end();
     if (previous_it != s.by_identity.end() && previous_it->first == identity) {
         previous_it = s.by_identity.end();  // same row: handled as the entry with r's identity
@@ -135,8 +157,8 @@ void compiled_core::put(state& s, const row& r, const std::vector<value>* previo
 
     if (options_.filter && !options_.filter(r)) {
         // The new version is filtered out: whatever it replaces is gone.
-        if (previous_it != s.by_identity.end()) remove(s, previous_it->first, notes);
-        remove(s, identity, notes);
+        if (previous_it != s.by_identity.end()) remove(s, previous_it->first, record);
+        remove(s, identity, record);
         return;
     }
     erased_object object;
@@ -150,7 +172,7 @@ void compiled_core::put(state& s, const row& r, const std::vector<value>* previo
         return;
     }
 
-    auto key = separate_keys_ ? values_of(r, *schema_, key_columns_) : std::vector<value>{};
+    auto key = separate_keys_ ? values_of(r, *schema(), key_columns_) : std::vector<value>{};
     if (separate_keys_) {
         const auto owner = s.by_key.find(key);
         if (owner != s.by_key.end() && owner->second != identity &&
@@ -158,8 +180,8 @@ void compiled_core::put(state& s, const row& r, const std::vector<value>* previo
             throw error(errc::target_failed,
                         fmt::format("memory.compiled ({}): key {} already belongs to the row {}; "
                                     "the row {} cannot take it",
-                                    table_.to_string(), describe(key), describe(owner->second),
-                                    describe(identity)));
+                                    core_.table().to_string(), describe(key),
+                                    describe(owner->second), describe(identity)));
         }
     }
 
@@ -174,7 +196,7 @@ void compiled_core::put(state& s, const row& r, const std::vector<value>* previo
     if (same != s.by_identity.end()) {
         if (replaced) {
             // The key moved onto an existing row: that row is gone.
-            if (notes) notes->push_back({same->second.object, nullptr});
+            if (record) notes_.push_back({same->second.object, nullptr});
         } else {
             replaced = same->second.object;
         }
@@ -184,17 +206,17 @@ void compiled_core::put(state& s, const row& r, const std::vector<value>* previo
         s.by_identity.emplace(identity, std::move(fresh));
     }
     if (separate_keys_) s.by_key.insert_or_assign(std::move(key), std::move(identity));
-    if (notes) notes->push_back({std::move(replaced), std::move(object)});
+    if (record) notes_.push_back({std::move(replaced), std::move(object)});
 }
 
-void compiled_core::apply_change(state& s, const change_event& c, std::vector<note>* notes) {
+void compiled_core::impl::apply(table_store& store, const change_event& c, bool record) {
+    auto& s = static_cast<state&>(store);
     switch (c.action) {
         case change_action::insert:
         case change_action::update: {
-            check_row(c.new_values);
             const bool is_update = c.action == change_action::update;
             const auto previous =
-                values_of(is_update ? c.identity() : c.new_values, *schema_, identity_columns_);
+                values_of(is_update ? c.identity() : c.new_values, *schema(), identity_columns_);
             const row* merged = &c.new_values;
             row filled;
             if (!c.new_values.is_complete()) {
@@ -206,130 +228,25 @@ void compiled_core::apply_change(state& s, const change_event& c, std::vector<no
                     for (std::size_t i = 0; i < values.size(); ++i) {
                         if (values[i].is_unchanged()) values[i] = stored[i].to_value();
                     }
-                    filled = row(schema_, std::move(values));
+                    filled = row(schema(), std::move(values));
                     merged = &filled;
                 }
             }
-            put(s, *merged, is_update ? &previous : nullptr, notes);
+            put(s, *merged, is_update ? &previous : nullptr, record);
             return;
         }
         case change_action::delete_:
-            remove(s, values_of(c.identity(), *schema_, identity_columns_), notes);
+            remove(s, values_of(c.identity(), *schema(), identity_columns_), record);
             return;
-        case change_action::truncate: {
-            auto emptied = make_state();
-            std::swap(*emptied, s);
-            // Freed once the lock is released.
-            garbage_.push_back(std::move(emptied));
-            if (notes) notes->push_back({nullptr, nullptr});
-            return;
-        }
+        case change_action::truncate:
+            return;  // table_core empties the store
     }
 }
 
-void compiled_core::changes(const table_identifier& table, std::span<const change_event> changes) {
-    check_table(table);
-    std::vector<note> notes;
-    const bool notify_wanted = !listeners_->empty();
-    const auto apply = [&](std::span<const change_event* const> group) {
-        {
-            std::unique_lock lock(mutex_);
-            std::vector<note>* sink = notify_wanted && !shadow_ ? &notes : nullptr;
-            for (const auto* c : group) apply_change(write_state(), *c, sink);
-        }
-        if (group.back()->ends_transaction) {
-            std::lock_guard lock(status_mutex_);
-            (shadow_ ? rebuild_applied_ : applied_) = group.back()->pos;
-        }
-    };
-    std::exception_ptr failure;
-    try {
-        batcher_->feed(changes, apply);
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    mid_transaction_ = batcher_->mid_transaction();
-    holding_ = batcher_->holding();
-    garbage_.clear();
-    if (failure) {
-        try {
-            notify(notes);
-        } catch (...) {
-        }
-        std::rethrow_exception(failure);
-    }
-    notify(notes);
-}
-
-void compiled_core::baseline_rows(const table_identifier& table, std::span<const row> rows) {
-    check_table(table);
-    std::vector<note> notes;
-    const bool notify_wanted = !listeners_->empty();
-    std::exception_ptr failure;
-    {
-        std::unique_lock lock(mutex_);
-        std::vector<note>* sink = notify_wanted && !shadow_ ? &notes : nullptr;
-        try {
-            for (const auto& r : rows) {
-                check_row(r);
-                put(write_state(), r, nullptr, sink);
-            }
-        } catch (...) {
-            failure = std::current_exception();
-        }
-    }
-    if (failure) {
-        try {
-            notify(notes);
-        } catch (...) {
-        }
-        std::rethrow_exception(failure);
-    }
-    notify(notes);
-}
-
-void compiled_core::baseline_complete(const table_identifier& table, const position& pos) {
-    check_table(table);
-    std::lock_guard lock(status_mutex_);
-    (shadow_ ? rebuild_applied_ : applied_) = pos;
-}
-
-void compiled_core::begin_rebuild(const table_identifier& table) {
-    check_table(table);
-    batcher_->reset();
-    mid_transaction_ = false;
-    holding_ = false;
-    std::unique_ptr<state> abandoned;
-    {
-        std::unique_lock lock(mutex_);
-        abandoned = std::exchange(shadow_, make_state());
-    }
-    std::lock_guard lock(status_mutex_);
-    rebuild_applied_.reset();
-}
-
-void compiled_core::commit_rebuild(const table_identifier& table) {
-    check_table(table);
-    if (!shadow_) return;
-    std::vector<note> notes;
-    if (!listeners_->empty()) notes = diff(*live_, *shadow_);
-    std::unique_ptr<state> old;
-    {
-        std::unique_lock lock(mutex_);
-        old = std::exchange(live_, std::move(shadow_));
-        shadow_.reset();
-    }
-    {
-        std::lock_guard lock(status_mutex_);
-        applied_ = std::exchange(rebuild_applied_, std::nullopt);
-    }
-    old.reset();
-    notify(notes);
-}
-
-std::vector<compiled_core::note> compiled_core::diff(const state& before,
-                                                     const state& after) const {
-    std::vector<note> notes;
+void compiled_core::impl::record_difference(const table_store& before_store,
+                                            const table_store& after_store) {
+    const state& before = *state_of(&before_store);
+    const state& after = *state_of(&after_store);
     auto a = before.by_identity.begin();
     auto b = after.by_identity.begin();
     while (a != before.by_identity.end() || b != after.by_identity.end()) {
@@ -337,108 +254,124 @@ std::vector<compiled_core::note> compiled_core::diff(const state& before,
                            : b == after.by_identity.end() ? std::strong_ordering::less
                                                           : a->first <=> b->first;
         if (order < 0) {
-            notes.push_back({a->second.object, nullptr});
+            notes_.push_back({a->second.object, nullptr});
             ++a;
         } else if (order > 0) {
-            notes.push_back({nullptr, b->second.object});
+            notes_.push_back({nullptr, b->second.object});
             ++b;
         } else {
             if (!(a->second.packed.view() == b->second.packed.view())) {
-                notes.push_back({a->second.object, b->second.object});
+                notes_.push_back({a->second.object, b->second.object});
             }
             ++a;
             ++b;
         }
     }
-    return notes;
+}
+
+// --- the writes table_core drives ---
+
+void compiled_core::baseline_rows(const table_identifier& table, std::span<const row> rows) {
+    impl_->core_.baseline_rows(table, rows);
+}
+
+void compiled_core::baseline_complete(const table_identifier& table, const position& pos) {
+    impl_->core_.baseline_complete(table, pos);
+}
+
+void compiled_core::changes(const table_identifier& table, std::span<const change_event> changes) {
+    impl_->core_.changes(table, changes);
+}
+
+void compiled_core::begin_rebuild(const table_identifier& table) {
+    impl_->core_.begin_rebuild(table);
+}
+
+void compiled_core::commit_rebuild(const table_identifier& table) {
+    impl_->core_.commit_rebuild(table);
 }
 
 void compiled_core::restore(const table_snapshot_info& info, std::vector<row> rows,
                             const position& pos) {
-    check_table(info.table);
-    auto fresh = make_state();
-    for (const auto& r : rows) {
-        check_row(r);
-        put(*fresh, r, nullptr, nullptr);  // filtered and compiled again
-    }
-    rows.clear();
-    std::unique_ptr<state> old_live;
-    std::unique_ptr<state> old_shadow;
-    {
-        std::unique_lock lock(mutex_);
-        old_live = std::exchange(live_, std::move(fresh));
-        old_shadow = std::move(shadow_);
-        shadow_.reset();
-    }
-    batcher_->reset();
-    mid_transaction_ = false;
-    holding_ = false;
-    std::lock_guard lock(status_mutex_);
-    applied_ = pos;
-    restored_ = pos;
-    rebuild_applied_.reset();
+    // Rows are filtered and compiled again.
+    impl_->core_.restore(info, std::move(rows), pos);
 }
 
+// --- state and reads ---
+
+bool compiled_core::is_durable() const noexcept { return impl_->core_.is_durable(); }
+
+bool compiled_core::is_mid_transaction() const noexcept {
+    return impl_->core_.is_mid_transaction();
+}
+
+std::optional<position> compiled_core::confirmed_position() const {
+    return impl_->core_.confirmed_position();
+}
+
+std::optional<position> compiled_core::persisted_position() const {
+    return impl_->core_.persisted_position();
+}
+
+std::uint64_t compiled_core::rejected_count() const noexcept { return impl_->rejected_.load(); }
+
 std::vector<row> compiled_core::export_rows(const table_identifier& table) const {
-    check_table(table);
-    std::shared_lock lock(mutex_);
+    impl_->core_.check_table(table);
+    const auto lock = impl_->core_.read_lock();
+    const state& live = *impl_->live();
     std::vector<row> out;
-    out.reserve(live_->by_identity.size());
-    for (const auto& [identity, e] : live_->by_identity) out.push_back(e.packed.to_row(schema_));
+    out.reserve(live.by_identity.size());
+    for (const auto& [identity, e] : live.by_identity) {
+        out.push_back(e.packed.to_row(impl_->schema()));
+    }
     return out;
 }
 
 std::optional<row> compiled_core::find(const row& identity) const {
-    std::shared_lock lock(mutex_);
-    if (!schema_) return std::nullopt;
-    const state& s = shadow_ ? *shadow_ : *live_;
-    const auto it = s.by_identity.find(values_of(identity, *schema_, identity_columns_));
+    const auto lock = impl_->core_.read_lock();
+    const schema_ptr& schema = impl_->schema();
+    if (!schema) return std::nullopt;
+    const state& s = *state_of(impl_->core_.writing());
+    const auto it = s.by_identity.find(values_of(identity, *schema, impl_->identity_columns_));
     if (it == s.by_identity.end()) return std::nullopt;
-    return it->second.packed.to_row(schema_);
-}
-
-std::optional<position> compiled_core::confirmed_position() const {
-    std::lock_guard lock(status_mutex_);
-    return applied_;
-}
-
-std::optional<position> compiled_core::persisted_position() const {
-    std::lock_guard lock(status_mutex_);
-    return restored_;
+    return it->second.packed.to_row(schema);
 }
 
 erased_object compiled_core::get(const std::vector<value>& key) const {
-    std::shared_lock lock(mutex_);
-    if (!schema_) return nullptr;
-    if (key.size() != key_columns_.size()) {
+    const auto lock = impl_->core_.read_lock();
+    if (!impl_->schema()) return nullptr;
+    const auto& key_columns = impl_->key_columns_;
+    if (key.size() != key_columns.size()) {
         throw error(errc::invalid_argument,
                     fmt::format("memory.compiled: the key has {} fields but {} values were given",
-                                key_columns_.size(), key.size()));
+                                key_columns.size(), key.size()));
     }
+    const state& live = *impl_->live();
     const std::vector<value>* identity = &key;
-    if (separate_keys_) {
-        const auto k = live_->by_key.find(key);
-        if (k == live_->by_key.end()) return nullptr;
+    if (impl_->separate_keys_) {
+        const auto k = live.by_key.find(key);
+        if (k == live.by_key.end()) return nullptr;
         identity = &k->second;
     }
-    const auto it = live_->by_identity.find(*identity);
-    return it == live_->by_identity.end() ? nullptr : it->second.object;
+    const auto it = live.by_identity.find(*identity);
+    return it == live.by_identity.end() ? nullptr : it->second.object;
 }
 
 std::size_t compiled_core::count() const {
-    std::shared_lock lock(mutex_);
-    return live_->by_identity.size();
+    const auto lock = impl_->core_.read_lock();
+    const state* live = impl_->live();
+    return live ? live->by_identity.size() : 0;
 }
 
 void compiled_core::for_each(const std::function<void(const erased_object&)>& fn) const {
-    std::shared_lock lock(mutex_);
-    if (separate_keys_) {
-        for (const auto& [key, identity] : live_->by_key) {
-            fn(live_->by_identity.at(identity).object);
-        }
+    const auto lock = impl_->core_.read_lock();
+    const state* live = impl_->live();
+    if (!live) return;
+    if (impl_->separate_keys_) {
+        for (const auto& [key, identity] : live->by_key) fn(live->by_identity.at(identity).object);
         return;
     }
-    for (const auto& [identity, e] : live_->by_identity) fn(e.object);
+    for (const auto& [identity, e] : live->by_identity) fn(e.object);
 }
 
 std::vector<erased_object> compiled_core::objects() const {
@@ -448,33 +381,17 @@ std::vector<erased_object> compiled_core::objects() const {
 }
 
 std::optional<std::string> compiled_core::last_error() const {
-    std::lock_guard lock(status_mutex_);
-    return last_error_;
+    std::lock_guard lock(impl_->error_mutex_);
+    return impl_->last_error_;
 }
 
 schema_ptr compiled_core::schema() const {
-    std::shared_lock lock(mutex_);
-    return schema_;
+    const auto lock = impl_->core_.read_lock();
+    return impl_->schema();
 }
 
 subscription compiled_core::listen(std::function<void(const void*, const void*)> fn) {
-    return listeners_->add(std::move(fn));
-}
-
-void compiled_core::notify(const std::vector<note>& notes) {
-    try {
-        listeners_->dispatch(notes, [](const auto& fn, const note& n) {
-            fn(n.old_object.get(), n.new_object.get());
-        });
-    } catch (const std::exception& e) {
-        throw error(errc::target_failed,
-                    fmt::format("a change listener of memory.compiled ({}) failed: {}",
-                                table_.to_string(), e.what()));
-    } catch (...) {
-        throw error(
-            errc::target_failed,
-            fmt::format("a change listener of memory.compiled ({}) failed", table_.to_string()));
-    }
+    return impl_->listeners_->add(std::move(fn));
 }
 
 }  // namespace laredo::targets::memory::detail

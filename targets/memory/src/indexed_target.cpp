@@ -1,10 +1,9 @@
-// The indexed target's lifecycle and writes: init, baseline, changes, positions.
+// The indexed target's lifecycle and writes: init, what a change does to the rows, positions.
 #include "laredo/targets/memory/indexed_target.hpp"
 
-#include "indexed_target_internal.hpp"
+#include "indexed_target_impl.hpp"
 #include "row_store.hpp"
 #include "table_layout.hpp"
-#include "transaction_batcher.hpp"
 
 #include "laredo/error.hpp"
 
@@ -16,16 +15,13 @@ namespace laredo::targets::memory {
 
 using boost::asio::awaitable;
 using detail::row_store;
+using detail::store_ptr;
 
-indexed_target::indexed_target(indexed_target_options options)
-    : options_(std::move(options)),
-      listeners_(std::make_shared<detail::listener_registry<const row*, const row*>>()) {
-    if (options_.max_atomic_transaction_rows == 0) {
-        throw error(errc::invalid_config,
-                    "memory.indexed: max_atomic_transaction_rows must be at least 1");
-    }
+namespace {
+
+const indexed_target_options& checked(const indexed_target_options& options) {
     std::set<std::string, std::less<>> names;
-    for (const auto& idx : options_.indexes) {
+    for (const auto& idx : options.indexes) {
         if (idx.name.empty())
             throw error(errc::invalid_config, "memory.indexed: an index needs a name");
         if (idx.fields.empty()) {
@@ -37,15 +33,46 @@ indexed_target::indexed_target(indexed_target_options options)
                         fmt::format("memory.indexed: two indexes are called \"{}\"", idx.name));
         }
     }
-    batcher_ = std::make_unique<detail::transaction_batcher>(options_.max_atomic_transaction_rows);
+    return options;
 }
+
+detail::table_core_options core_options(const indexed_target_options& options) {
+    detail::table_core_options out;
+    out.type_name = "memory.indexed";
+    out.max_atomic_transaction_rows = options.max_atomic_transaction_rows;
+    out.rebuild_in_place = options.rebuild == rebuild_mode::reset;
+    out.keep_position_across_engines = options.keep_position_across_engines;
+    return out;
+}
+
+bool same_layout(const row_store& a, const row_store& b) {
+    if (a.key_columns() != b.key_columns() || a.indexes().size() != b.indexes().size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.indexes().size(); ++i) {
+        if (a.indexes()[i].columns != b.indexes()[i].columns) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+indexed_target::impl::impl(indexed_target_options options)
+    : options_(checked(options)),
+      lookup_position_(options_.indexes.size()),
+      listeners_(std::make_shared<detail::listener_registry<const row*, const row*>>()),
+      core_(core_options(options_), *this) {}
+
+indexed_target::indexed_target(indexed_target_options options)
+    : impl_(std::make_unique<impl>(std::move(options))) {}
 
 indexed_target::~indexed_target() = default;
 
 // --- layout ---
 
-indexed_target::store_ptr indexed_target::make_store(const row_schema& schema) const {
-    auto key = detail::resolve_key(schema, options_.key_columns, table_, type_name());
+store_ptr indexed_target::impl::make_store(const table_identifier& table,
+                                           const row_schema& schema) const {
+    auto key = detail::resolve_key(schema, options_.key_columns, table, "memory.indexed");
     std::vector<detail::index_layout> layouts;
     for (const auto& idx : options_.indexes) {
         layouts.push_back(
@@ -62,10 +89,10 @@ indexed_target::store_ptr indexed_target::make_store(const row_schema& schema) c
     return std::make_unique<row_store>(std::move(key), std::move(layouts));
 }
 
-indexed_target::store_ptr indexed_target::convert_store(const row_store& from,
-                                                        const row_schema& from_schema,
-                                                        const row_schema& to_schema) const {
-    auto to = make_store(to_schema);
+store_ptr indexed_target::impl::convert_store(const row_store& from, const row_schema& from_schema,
+                                              const row_schema& to_schema) const {
+    auto to = make_store(core_.table(), to_schema);
+    auto& rows = static_cast<row_store&>(*to);
     std::vector<std::optional<std::size_t>> source(to_schema.size());
     for (std::size_t j = 0; j < to_schema.size(); ++j) {
         source[j] = from_schema.index_of(to_schema.column(j).name);
@@ -75,301 +102,157 @@ indexed_target::store_ptr indexed_target::convert_store(const row_store& from,
         for (std::size_t j = 0; j < values.size(); ++j) {
             values[j] = source[j] ? r[*source[j]] : value_view();
         }
-        to->put(packed_row::encode(values));
+        rows.put(packed_row::encode(values));
     });
     return to;
 }
 
-namespace {
-bool same_layout(const row_store& a, const row_store& b) {
-    if (a.key_columns() != b.key_columns() || a.indexes().size() != b.indexes().size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.indexes().size(); ++i) {
-        if (a.indexes()[i].columns != b.indexes()[i].columns) return false;
-    }
-    return true;
-}
-}  // namespace
-
-void indexed_target::init(const table_identifier& table, schema_ptr schema) {
+void indexed_target::impl::init(const table_identifier& table, schema_ptr schema) {
     if (!schema) throw error(errc::invalid_argument, "memory.indexed: on_init needs a schema");
-    if (initialized_ && table != table_ && live_ && !live_->empty()) {
+    const row_store* rows = live();
+    const bool has_rows = rows && !rows->empty();
+    if (core_.initialized() && table != core_.table() && has_rows) {
         throw error(errc::invalid_argument,
                     fmt::format("memory.indexed holds rows of {} and cannot serve {} (one target "
                                 "object per table)",
-                                table_.to_string(), table.to_string()));
+                                core_.table().to_string(), table.to_string()));
     }
-    table_ = table;
-    auto fresh = make_store(*schema);  // resolves every column name, or throws
-    lookup_position_ = options_.indexes.size();
-
-    store_ptr dropped;
-    store_ptr dropped_shadow;
-    bool rows_kept = false;
-    {
-        std::unique_lock lock(mutex_);
-        dropped_shadow = std::move(shadow_);
-        if (live_ && !live_->empty() && schema_) {
-            if (detail::keeps_column_positions(*schema_, *schema) && same_layout(*live_, *fresh)) {
-                rows_kept = true;
-            } else if (detail::only_adds_columns(*schema_, *schema)) {
-                dropped = std::exchange(live_, convert_store(*live_, *schema_, *schema));
-                rows_kept = true;
-            }
+    auto fresh = make_store(table, *schema);  // resolves every column name, or throws
+    if (has_rows && core_.schema()) {
+        const row_schema& old_schema = *core_.schema();
+        if (detail::keeps_column_positions(old_schema, *schema) &&
+            same_layout(*rows, static_cast<const row_store&>(*fresh))) {
+            core_.start(table, std::move(schema), nullptr, true);
+            return;
         }
-        if (!rows_kept) dropped = std::exchange(live_, std::move(fresh));
-        schema_ = std::move(schema);
-    }
-    accepted_schema_.reset();
-    batcher_->reset();
-    mid_transaction_ = false;
-    holding_ = false;
-    rebuild_ = rebuild_state::none;
-    baseline_replaces_ = rows_kept;
-    {
-        std::lock_guard lock(position_mutex_);
-        rebuild_applied_.reset();
-        if (!rows_kept) {
-            applied_.reset();
-            restored_.reset();
+        if (detail::only_adds_columns(old_schema, *schema)) {
+            auto converted = convert_store(*rows, old_schema, *schema);
+            core_.start(table, std::move(schema), std::move(converted), true);
+            return;
         }
     }
-    initialized_ = true;
+    core_.start(table, std::move(schema), std::move(fresh), false);
 }
 
-void indexed_target::check_table(const table_identifier& table) const {
-    if (!initialized_) {
-        throw error(errc::invalid_argument,
-                    fmt::format("memory.indexed: {} was used before on_init", table.to_string()));
-    }
-    if (table != table_) {
-        throw error(errc::invalid_argument, fmt::format("memory.indexed serves {} only, not {}",
-                                                        table_.to_string(), table.to_string()));
-    }
+// --- writes (table_core holds the write lock) ---
+
+std::optional<row> indexed_target::impl::decoded(const packed_row& r, bool record) const {
+    if (!record || !r) return std::nullopt;
+    return r.to_row(schema());
 }
 
-void indexed_target::check_row(const row& r) {
-    if (r.schema() == schema_ || (r.schema() && r.schema() == accepted_schema_)) return;
-    detail::check_row_schema(r, schema_, table_);
-    accepted_schema_ = r.schema();
-}
-
-row_store& indexed_target::write_store() noexcept { return shadow_ ? *shadow_ : *live_; }
-
-// --- writes (the caller holds the write lock) ---
-
-void indexed_target::put_row(row_store& store, const row& r, std::vector<note>* notes) {
-    check_row(r);
+void indexed_target::impl::put(detail::table_store& s, const row& r, bool record) {
+    auto& store = static_cast<row_store&>(s);
     packed_row packed;
     if (r.is_complete()) {
         packed = packed_row::encode(r.values());
     } else {
-        const auto key = detail::key_of(r, *schema_, store.key_columns());
+        const auto key = detail::key_of(r, *schema(), store.key_columns());
         packed = packed_row::encode_merged(r.values(), store.find(key));
     }
-    std::optional<row> new_row;
-    if (notes) new_row = packed.to_row(schema_);
+    std::optional<row> new_row = decoded(packed, record);
     auto result = store.put(std::move(packed));
-    if (notes) {
-        std::optional<row> old_row;
-        if (result.replaced) old_row = result.replaced.to_row(schema_);
-        notes->push_back({std::move(old_row), std::move(new_row)});
-    }
+    if (record) notes_.push_back({decoded(result.replaced, true), std::move(new_row)});
 }
 
-void indexed_target::apply_change(const change_event& c, std::vector<note>* notes,
-                                  std::vector<store_ptr>& garbage) {
-    row_store& store = write_store();
+void indexed_target::impl::apply(detail::table_store& s, const change_event& c, bool record) {
+    auto& store = static_cast<row_store&>(s);
     switch (c.action) {
         case change_action::insert:
-            put_row(store, c.new_values, notes);
+            put(store, c.new_values, record);
             return;
         case change_action::update: {
             if (c.old_values.empty() && c.new_values.is_complete()) {
                 // The key did not change and nothing needs merging: a plain replace.
-                put_row(store, c.new_values, notes);
+                put(store, c.new_values, record);
                 return;
             }
-            check_row(c.new_values);
-            const auto key = detail::key_of(c.identity(), *schema_, store.key_columns());
+            const auto key = detail::key_of(c.identity(), *schema(), store.key_columns());
             const packed_view old = store.find(key);
             packed_row packed = old.empty() ? packed_row::encode(c.new_values.values())
                                             : packed_row::encode_merged(c.new_values.values(), old);
-            std::optional<row> new_row;
-            if (notes) new_row = packed.to_row(schema_);
+            std::optional<row> new_row = decoded(packed, record);
             auto result = store.put(std::move(packed), old);
-            if (!notes) return;
+            if (!record) return;
             if (result.replaced && result.removed) {
                 // The key moved onto a row that already existed: that row is gone.
-                notes->push_back({result.replaced.to_row(schema_), std::nullopt});
+                notes_.push_back({decoded(result.replaced, true), std::nullopt});
             }
             const packed_row& before = result.removed ? result.removed : result.replaced;
-            std::optional<row> old_row;
-            if (before) old_row = before.to_row(schema_);
-            notes->push_back({std::move(old_row), std::move(new_row)});
+            notes_.push_back({decoded(before, true), std::move(new_row)});
             return;
         }
         case change_action::delete_: {
-            const auto key = detail::key_of(c.identity(), *schema_, store.key_columns());
+            const auto key = detail::key_of(c.identity(), *schema(), store.key_columns());
             packed_row gone = store.erase(key);
-            if (gone && notes) notes->push_back({gone.to_row(schema_), std::nullopt});
+            if (gone && record) notes_.push_back({decoded(gone, true), std::nullopt});
             return;
         }
-        case change_action::truncate: {
-            store_ptr& slot = shadow_ ? shadow_ : live_;
-            // Freed after the lock is released: destroying a large table takes a while.
-            garbage.push_back(std::exchange(slot, slot->make_empty()));
-            if (notes) notes->push_back({std::nullopt, std::nullopt});
-            return;
-        }
+        case change_action::truncate:
+            break;  // table_core empties the store
     }
 }
 
-void indexed_target::set_applied(const position& pos) {
-    std::lock_guard lock(position_mutex_);
-    if (shadow_) {
-        rebuild_applied_ = pos;
-    } else {
-        applied_ = pos;
-    }
+void indexed_target::impl::record_difference(const detail::table_store& before,
+                                             const detail::table_store& after) {
+    rows_of(&before)->merge_walk(*rows_of(&after), [&](packed_view old_row, packed_view new_row) {
+        if (!old_row.empty() && !new_row.empty() && old_row == new_row) return;
+        note n;
+        if (!old_row.empty()) n.old_row = old_row.to_row(schema());
+        if (!new_row.empty()) n.new_row = new_row.to_row(schema());
+        notes_.push_back(std::move(n));
+    });
 }
 
-void indexed_target::apply_changes(std::span<const change_event> changes) {
-    std::vector<note> notes;
-    std::vector<store_ptr> garbage;
-    const bool notify_wanted = !listeners_->empty();
-    const auto apply = [&](std::span<const change_event* const> group) {
-        {
-            std::unique_lock lock(mutex_);
-            // Changes to a shadow copy are announced by the diff at commit.
-            std::vector<note>* sink = notify_wanted && !shadow_ ? &notes : nullptr;
-            for (const auto* c : group) apply_change(*c, sink, garbage);
-        }
-        if (group.back()->ends_transaction) set_applied(group.back()->pos);
+void indexed_target::impl::announce() {
+    const auto call = [](const listener& fn, const note& n) {
+        fn(n.old_row ? &*n.old_row : nullptr, n.new_row ? &*n.new_row : nullptr);
     };
-    std::exception_ptr failure;
-    try {
-        batcher_->feed(changes, apply);
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    mid_transaction_ = batcher_->mid_transaction();
-    holding_ = batcher_->holding();
-    garbage.clear();
-    if (failure) {
-        // What was applied before the failure is announced; the failure is what matters.
-        try {
-            notify(notes);
-        } catch (...) {
-        }
-        std::rethrow_exception(failure);
-    }
-    notify(notes);
-}
-
-void indexed_target::apply_baseline(std::span<const row> rows) {
-    if (rebuild_ == rebuild_state::none && baseline_replaces_) {
-        start_rebuild();
-        rebuild_ = rebuild_state::implicit_;
-    }
-    baseline_replaces_ = false;
-    std::vector<note> notes;
-    const bool notify_wanted = !listeners_->empty();
-    std::exception_ptr failure;
-    {
-        std::unique_lock lock(mutex_);
-        std::vector<note>* sink = notify_wanted && !shadow_ ? &notes : nullptr;
-        try {
-            for (const auto& r : rows) put_row(write_store(), r, sink);
-        } catch (...) {
-            failure = std::current_exception();
-        }
-    }
-    if (failure) {
-        try {
-            notify(notes);
-        } catch (...) {
-        }
-        std::rethrow_exception(failure);
-    }
-    notify(notes);
-}
-
-void indexed_target::complete_baseline(const position& pos) {
-    if (rebuild_ == rebuild_state::none && baseline_replaces_) {
-        // An empty baseline replaces the rows found at on_init too.
-        start_rebuild();
-        rebuild_ = rebuild_state::implicit_;
-    }
-    baseline_replaces_ = false;
-    set_applied(pos);
-    if (rebuild_ == rebuild_state::implicit_) finish_rebuild();
-}
-
-void indexed_target::notify(const std::vector<note>& notes) {
-    try {
-        listeners_->dispatch(notes, [](const listener& fn, const note& n) {
-            fn(n.old_row ? &*n.old_row : nullptr, n.new_row ? &*n.new_row : nullptr);
-        });
-    } catch (const std::exception& e) {
-        throw error(errc::target_failed,
-                    fmt::format("a change listener of memory.indexed ({}) failed: {}",
-                                table_.to_string(), e.what()));
-    } catch (...) {
-        throw error(
-            errc::target_failed,
-            fmt::format("a change listener of memory.indexed ({}) failed", table_.to_string()));
-    }
+    detail::announce_to(*listeners_, notes_, call, "memory.indexed", core_.table());
 }
 
 // --- positions ---
 
-bool indexed_target::is_durable() const { return !holding_ && !mid_transaction_; }
+bool indexed_target::is_durable() const { return impl_->core_.is_durable(); }
 
-std::optional<position> indexed_target::confirmed_position() const {
-    std::lock_guard lock(position_mutex_);
-    return applied_;
+bool indexed_target::is_mid_transaction() const noexcept {
+    return impl_->core_.is_mid_transaction();
 }
 
-void indexed_target::on_position_reached(const table_identifier& table, const position& pos) {
-    check_table(table);
-    if (pos.empty() || batcher_->mid_transaction() || batcher_->holding()) return;
-    set_applied(pos);
+std::optional<position> indexed_target::confirmed_position() const {
+    return impl_->core_.confirmed_position();
 }
 
 std::optional<position> indexed_target::persisted_position() const {
-    std::lock_guard lock(position_mutex_);
-    return options_.keep_position_across_engines ? applied_ : restored_;
+    return impl_->core_.persisted_position();
+}
+
+void indexed_target::on_position_reached(const table_identifier& table, const position& pos) {
+    impl_->core_.position_reached(table, pos);
 }
 
 // --- the coroutine surface: everything runs synchronously on the caller's strand ---
 
 awaitable<void> indexed_target::on_init(const table_identifier& table, schema_ptr schema) {
-    init(table, std::move(schema));
+    impl_->init(table, std::move(schema));
     co_return;
 }
 
 awaitable<void> indexed_target::on_baseline_rows(const table_identifier& table,
                                                  std::span<const row> rows) {
-    check_table(table);
-    apply_baseline(rows);
+    impl_->core_.baseline_rows(table, rows);
     co_return;
 }
 
 awaitable<void> indexed_target::on_baseline_complete(const table_identifier& table,
                                                      const position& pos) {
-    check_table(table);
-    complete_baseline(pos);
+    impl_->core_.baseline_complete(table, pos);
     co_return;
 }
 
 awaitable<void> indexed_target::on_changes(const table_identifier& table,
                                            std::span<const change_event> changes) {
-    check_table(table);
-    // Streaming on top of the rows found at on_init: this is a resume, not a baseline.
-    baseline_replaces_ = false;
-    apply_changes(changes);
+    impl_->core_.changes(table, changes);
     co_return;
 }
 

@@ -1,6 +1,7 @@
 // The indexed target's read API: shared lock, decoded copies.
 #include "laredo/targets/memory/indexed_target.hpp"
 
+#include "indexed_target_impl.hpp"
 #include "row_store.hpp"
 #include "table_layout.hpp"
 
@@ -34,28 +35,29 @@ void check_count(std::string_view what, const row_schema& schema,
 }  // namespace
 
 std::optional<row> indexed_target::get(const std::vector<value>& key) const {
-    std::shared_lock lock(mutex_);
-    if (!live_) return std::nullopt;
-    check_count("the key", *schema_, live_->key_columns(), key.size());
+    const auto lock = impl_->core_.read_lock();
+    const row_store* live = impl_->live();
+    if (!live) return std::nullopt;
+    check_count("the key", *impl_->schema(), live->key_columns(), key.size());
     const auto views = detail::views_of(key);
-    const packed_view r = live_->find(views);
+    const packed_view r = live->find(views);
     if (r.empty()) return std::nullopt;
-    return r.to_row(schema_);
+    return r.to_row(impl_->schema());
 }
 
 std::vector<row> indexed_target::lookup_all(const std::vector<value>& values) const {
-    if (options_.lookup_fields.empty()) {
+    if (impl_->options_.lookup_fields.empty()) {
         throw error(errc::invalid_argument,
                     "memory.indexed: lookup needs lookup fields, and none are configured");
     }
-    std::shared_lock lock(mutex_);
+    const auto lock = impl_->core_.read_lock();
     std::vector<row> out;
-    if (!live_) return out;
-    check_count("the lookup", *schema_, live_->indexes()[lookup_position_].columns, values.size());
+    const row_store* live = impl_->live();
+    if (!live) return out;
+    const std::size_t index = impl_->lookup_position_;
+    check_count("the lookup", *impl_->schema(), live->indexes()[index].columns, values.size());
     const auto views = detail::views_of(values);
-    for (packed_view r : live_->index_lookup(lookup_position_, views)) {
-        out.push_back(r.to_row(schema_));
-    }
+    for (packed_view r : live->index_lookup(index, views)) out.push_back(r.to_row(impl_->schema()));
     return out;
 }
 
@@ -67,12 +69,12 @@ std::optional<row> indexed_target::lookup(const std::vector<value>& values) cons
 
 std::vector<row> indexed_target::lookup_index(std::string_view index,
                                               const std::vector<value>& values) const {
-    std::shared_lock lock(mutex_);
-    const std::size_t pos =
-        index.empty() || !live_ ? row_store::npos : live_->index_position(index);
+    const auto lock = impl_->core_.read_lock();
+    const row_store* live = impl_->live();
+    const std::size_t pos = index.empty() || !live ? row_store::npos : live->index_position(index);
     if (pos == row_store::npos) {
         std::string names;
-        for (const auto& idx : options_.indexes) {
+        for (const auto& idx : impl_->options_.indexes) {
             if (!names.empty()) names += ", ";
             names += idx.name;
         }
@@ -80,54 +82,62 @@ std::vector<row> indexed_target::lookup_index(std::string_view index,
                     fmt::format("memory.indexed has no index \"{}\" (indexes: {})", index,
                                 names.empty() ? "none" : names));
     }
-    check_count(fmt::format("index \"{}\"", index), *schema_, live_->indexes()[pos].columns,
+    const schema_ptr& schema = impl_->schema();
+    check_count(fmt::format("index \"{}\"", index), *schema, live->indexes()[pos].columns,
                 values.size());
     const auto views = detail::views_of(values);
     std::vector<row> out;
-    for (packed_view r : live_->index_lookup(pos, views)) out.push_back(r.to_row(schema_));
+    for (packed_view r : live->index_lookup(pos, views)) out.push_back(r.to_row(schema));
     return out;
 }
 
 std::size_t indexed_target::count() const {
-    std::shared_lock lock(mutex_);
-    return live_ ? live_->size() : 0;
+    const auto lock = impl_->core_.read_lock();
+    const row_store* live = impl_->live();
+    return live ? live->size() : 0;
 }
 
 std::size_t indexed_target::packed_bytes() const {
-    std::shared_lock lock(mutex_);
-    return live_ ? live_->packed_bytes() : 0;
+    const auto lock = impl_->core_.read_lock();
+    const row_store* live = impl_->live();
+    return live ? live->packed_bytes() : 0;
 }
 
 void indexed_target::for_each(const std::function<void(const row&)>& fn) const {
-    std::shared_lock lock(mutex_);
-    if (!live_) return;
-    live_->for_each([&](packed_view r) { fn(r.to_row(schema_)); });
+    const auto lock = impl_->core_.read_lock();
+    const row_store* live = impl_->live();
+    if (!live) return;
+    const schema_ptr& schema = impl_->schema();
+    live->for_each([&](packed_view r) { fn(r.to_row(schema)); });
 }
 
 std::vector<row> indexed_target::rows() const {
-    std::shared_lock lock(mutex_);
+    const auto lock = impl_->core_.read_lock();
     std::vector<row> out;
-    if (!live_) return out;
-    out.reserve(live_->size());
-    live_->for_each([&](packed_view r) { out.push_back(r.to_row(schema_)); });
+    const row_store* live = impl_->live();
+    if (!live) return out;
+    const schema_ptr& schema = impl_->schema();
+    out.reserve(live->size());
+    live->for_each([&](packed_view r) { out.push_back(r.to_row(schema)); });
     return out;
 }
 
 schema_ptr indexed_target::schema() const {
-    std::shared_lock lock(mutex_);
-    return schema_;
+    const auto lock = impl_->core_.read_lock();
+    return impl_->schema();
 }
 
 std::optional<row> indexed_target::find(const row& identity) const {
-    std::shared_lock lock(mutex_);
-    const row_store* store = shadow_ ? shadow_.get() : live_.get();
+    const auto lock = impl_->core_.read_lock();
+    const row_store* store = impl_->rows_of(impl_->core_.writing());
     if (!store) return std::nullopt;
-    const auto key = detail::key_of(identity, *schema_, store->key_columns());
+    const schema_ptr& schema = impl_->schema();
+    const auto key = detail::key_of(identity, *schema, store->key_columns());
     const packed_view r = store->find(key);
     if (r.empty()) return std::nullopt;
-    return r.to_row(schema_);
+    return r.to_row(schema);
 }
 
-subscription indexed_target::listen(listener fn) { return listeners_->add(std::move(fn)); }
+subscription indexed_target::listen(listener fn) { return impl_->listeners_->add(std::move(fn)); }
 
 }  // namespace laredo::targets::memory

@@ -29,7 +29,7 @@ row_store::row_store(std::vector<std::size_t> key_columns, std::vector<index_lay
     for (const auto& l : layouts_) indexes_.emplace_back(index_less{l.columns, key_columns_});
 }
 
-std::unique_ptr<row_store> row_store::make_empty() const {
+store_ptr row_store::make_empty() const {
     return std::make_unique<row_store>(key_columns_, layouts_);
 }
 

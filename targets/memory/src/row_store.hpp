@@ -3,6 +3,8 @@
 // The rows of one table, packed, ordered by key, with secondary indexes. No locking: the
 // indexed target decides who may touch a store and when.
 
+#include "table_core.hpp"
+
 #include "laredo/targets/memory/packed_row.hpp"
 #include "laredo/targets/memory/value_view.hpp"
 
@@ -24,16 +26,15 @@ struct index_layout {
     bool unique = false;
 };
 
-class row_store {
+class row_store final : public table_store {
   public:
     row_store(std::vector<std::size_t> key_columns, std::vector<index_layout> indexes);
     row_store(const row_store&) = delete;
     row_store& operator=(const row_store&) = delete;
 
-    // An empty store with the same key and indexes.
-    std::unique_ptr<row_store> make_empty() const;
+    store_ptr make_empty() const override;
 
-    std::size_t size() const noexcept { return rows_.size(); }
+    std::size_t size() const noexcept override { return rows_.size(); }
     bool empty() const noexcept { return rows_.empty(); }
     const std::vector<std::size_t>& key_columns() const noexcept { return key_columns_; }
     const std::vector<index_layout>& indexes() const noexcept { return layouts_; }

@@ -3,32 +3,23 @@
 #include "laredo/position.hpp"
 #include "laredo/row.hpp"
 #include "laredo/sync_target.hpp"
-#include "laredo/targets/memory/detail/rw_lock.hpp"
 #include "laredo/targets/memory/subscription.hpp"
 #include "laredo/types.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
-#include <atomic>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>  // std::shared_lock
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace laredo::targets::memory {
-
-namespace detail {
-class row_store;
-class transaction_batcher;
-}  // namespace detail
 
 // How a re-baseline replaces the rows.
 enum class rebuild_mode : std::uint8_t {
@@ -200,7 +191,7 @@ class indexed_target final : public sync_target {
     // The columns rows carry (nullptr before on_init).
     schema_ptr schema() const;
     // True while a transaction larger than max_atomic_transaction_rows is partly applied.
-    bool is_mid_transaction() const noexcept { return mid_transaction_.load(); }
+    bool is_mid_transaction() const noexcept;
     // Bytes taken by the packed encodings of the stored rows (allocator overhead and index
     // nodes excluded).
     std::size_t packed_bytes() const;
@@ -209,57 +200,8 @@ class indexed_target final : public sync_target {
     [[nodiscard]] subscription listen(listener fn);
 
   private:
-    struct note;
-    using store_ptr = std::unique_ptr<detail::row_store>;
-
-    void init(const table_identifier& table, schema_ptr schema);
-    void check_table(const table_identifier& table) const;
-    void check_row(const row& r);
-    store_ptr make_store(const row_schema& schema) const;
-    store_ptr convert_store(const detail::row_store& from, const row_schema& from_schema,
-                            const row_schema& to_schema) const;
-    detail::row_store& write_store() noexcept;
-
-    void put_row(detail::row_store& store, const row& r, std::vector<note>* notes);
-    void apply_change(const change_event& c, std::vector<note>* notes,
-                      std::vector<store_ptr>& garbage);
-    void apply_changes(std::span<const change_event> changes);
-    void apply_baseline(std::span<const row> rows);
-    void start_rebuild();
-    void finish_rebuild();
-    void complete_baseline(const position& pos);
-    void restore(const table_snapshot_info& info, std::vector<row> rows, const position& pos);
-    std::vector<note> diff(const detail::row_store& before, const detail::row_store& after) const;
-    void notify(const std::vector<note>& notes);
-    void set_applied(const position& pos);
-
-    const indexed_target_options options_;
-    table_identifier table_;
-    bool initialized_ = false;
-
-    // Guards schema_, live_, shadow_ (the pointers and the contents). Only the strand writes.
-    mutable detail::rw_lock mutex_;
-    schema_ptr schema_;
-    store_ptr live_;
-    store_ptr shadow_;                 // the new copy during a shadow rebuild
-    std::size_t lookup_position_ = 0;  // of the lookup index in a store, when configured
-    schema_ptr accepted_schema_;       // a schema object found equal to schema_ (strand only)
-
-    enum class rebuild_state : std::uint8_t { none, explicit_, implicit_ };
-    rebuild_state rebuild_ = rebuild_state::none;
-    // Set when on_init found rows already here: a baseline must replace them as a whole.
-    bool baseline_replaces_ = false;
-
-    std::unique_ptr<detail::transaction_batcher> batcher_;
-    std::atomic<bool> mid_transaction_{false};
-    std::atomic<bool> holding_{false};
-
-    mutable std::mutex position_mutex_;
-    std::optional<position> applied_;          // what the live rows are consistent with
-    std::optional<position> rebuild_applied_;  // what the shadow copy is consistent with
-    std::optional<position> restored_;         // the snapshot the rows came from
-
-    std::shared_ptr<detail::listener_registry<const row*, const row*>> listeners_;
+    class impl;
+    std::unique_ptr<impl> impl_;
 };
 
 }  // namespace laredo::targets::memory
