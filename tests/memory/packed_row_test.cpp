@@ -73,24 +73,58 @@ TEST(packed_row, columns_past_the_end_read_as_null) {
 }
 
 TEST(packed_row, takes_one_allocation_close_to_the_raw_size) {
-    // bigint, ~20-byte text, float8, 100-byte text, timestamptz: the memory goal's shape.
+    // bigint, 20-byte text, float8, 100-byte text, timestamptz: the memory goal's shape.
     const std::vector<value> values{value(std::int64_t{123456}), value(std::string(20, 'n')),
                                     value(1.25), value(std::string(100, 'p')),
                                     value(timestamptz_value{1'700'000'000'000'000})};
     std::size_t raw = 0;
     for (const auto& v : values) raw += v.raw_size();
     const auto packed = packed_row::encode(values);
-    // 3 header bytes, 1 tag and 2 offset bytes per column.
-    EXPECT_EQ(packed.view().size_bytes(), raw + 3 + 5 * 3);
+    // The column count, a nibble per column's tag and a length byte per short text.
+    EXPECT_EQ(packed.view().size_bytes(), raw + 1 + 3 + 2);
 }
 
-TEST(packed_row, switches_to_wide_offsets_for_large_payloads) {
+TEST(packed_row, long_texts_take_a_longer_length) {
     const std::string big(70'000, 'x');
     const std::vector<value> values{value(1), value(big), value("tail")};
     const auto packed = packed_row::encode(values);
     EXPECT_EQ(packed[1].bytes().size(), big.size());
     EXPECT_EQ(packed[2].bytes(), "tail");
     EXPECT_EQ(packed.view().values(3), values);
+    // 70 000 needs three 7-bit groups.
+    EXPECT_EQ(packed.view().size_bytes(), 1 + 2 + 8 + (3 + big.size()) + (1 + 4));
+}
+
+TEST(packed_row, wide_rows_reach_every_column) {
+    // 70 columns of every alternative: reads past the jumps every 16 columns, in place and
+    // in order, and a column count that takes two varint bytes.
+    const auto alternatives = every_alternative();
+    std::vector<value> values;
+    for (std::size_t i = 0; i < 70; ++i) values.push_back(alternatives[i % alternatives.size()]);
+    values[33] = value(std::string(300, 'y'));
+    const auto packed = packed_row::encode(values);
+    ASSERT_EQ(packed.column_count(), values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        EXPECT_EQ(packed[i].to_value(), values[i]) << "column " << i;
+        EXPECT_EQ(packed[i].type(), values[i].get_type()) << "column " << i;
+    }
+    EXPECT_EQ(packed.view().values(values.size()), values);
+    EXPECT_TRUE(packed[70].is_null());
+    std::vector<value> many(200, value(7));
+    const auto two_byte_count = packed_row::encode(many);
+    EXPECT_EQ(two_byte_count.column_count(), 200u);
+    EXPECT_EQ(two_byte_count[199].integer(), 7);
+    EXPECT_EQ(two_byte_count.view().size_bytes(), 2 + 100 + (199 / 16) * 4 + 200 * 8);
+}
+
+TEST(packed_row, release_and_adopt_hand_over_the_bytes) {
+    const std::vector<value> values{value(1), value("a")};
+    auto owner = packed_row::encode(values);
+    const std::byte* bytes = owner.release();
+    EXPECT_TRUE(owner.empty());
+    const auto back = packed_row::adopt(bytes);
+    EXPECT_EQ(back.data(), bytes);
+    EXPECT_EQ(back.view().values(2), values);
 }
 
 TEST(packed_row, encodes_an_empty_row) {

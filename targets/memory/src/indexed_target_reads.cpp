@@ -103,7 +103,23 @@ std::size_t indexed_target::packed_bytes() const {
     return live ? live->packed_bytes() : 0;
 }
 
+std::size_t indexed_target::index_bytes() const {
+    const auto lock = impl_->core_.read_lock();
+    const row_store* live = impl_->live();
+    return live ? live->table_bytes() : 0;
+}
+
 void indexed_target::for_each(const std::function<void(const row&)>& fn) const {
+    const auto lock = impl_->core_.read_lock();
+    const row_store* live = impl_->live();
+    if (!live) return;
+    const schema_ptr& schema = impl_->schema();
+    for (packed_view r : live->in_key_order()) fn(r.to_row(schema));
+}
+
+void indexed_target::for_each_row(const table_identifier&,
+                                  const std::function<void(const row&)>& fn) const {
+    // The engine's visits (validation, expiry) need no order: no sort.
     const auto lock = impl_->core_.read_lock();
     const row_store* live = impl_->live();
     if (!live) return;
@@ -118,7 +134,7 @@ std::vector<row> indexed_target::rows() const {
     if (!live) return out;
     const schema_ptr& schema = impl_->schema();
     out.reserve(live->size());
-    live->for_each([&](packed_view r) { out.push_back(r.to_row(schema)); });
+    for (packed_view r : live->in_key_order()) out.push_back(r.to_row(schema));
     return out;
 }
 

@@ -11,84 +11,61 @@ namespace laredo::targets::memory {
 
 namespace {
 
-using packed_format::flag_wide;
-using packed_format::header_fixed;
-using packed_format::load;
+using packed_format::fixed_size;
+using packed_format::jump_every;
+
+static_assert(static_cast<unsigned>(value::type::unchanged) < 16, "a tag must fit a nibble");
 
 template <class T>
 void store(std::byte* p, T v) noexcept {
     std::memcpy(p, &v, sizeof v);
 }
 
-std::size_t payload_size(const value_view& v) noexcept {
-    using t = value::type;
-    switch (v.type()) {
-        case t::null:
-        case t::unchanged:
-            return 0;
-        case t::boolean:
-            return 1;
-        case t::date:
-            return 4;
-        case t::int64:
-        case t::float64:
-        case t::time:
-        case t::timestamp:
-        case t::timestamptz:
-            return 8;
-        default:
-            return v.bytes().size();
-    }
+std::size_t varint_size(std::size_t v) noexcept {
+    std::size_t n = 1;
+    for (; v >= 0x80; v >>= 7) ++n;
+    return n;
 }
 
-void write_payload(std::byte* p, const value_view& v) noexcept {
+std::byte* write_varint(std::byte* p, std::size_t v) noexcept {
+    for (; v >= 0x80; v >>= 7) *p++ = static_cast<std::byte>((v & 0x7f) | 0x80);
+    *p++ = static_cast<std::byte>(v);
+    return p;
+}
+
+std::size_t column_size(const value_view& v) noexcept {
+    if (is_byte_string(v.type())) return varint_size(v.bytes().size()) + v.bytes().size();
+    return fixed_size(v.type());
+}
+
+std::byte* write_column(std::byte* p, const value_view& v) noexcept {
     using t = value::type;
     switch (v.type()) {
         case t::null:
         case t::unchanged:
-            return;
+            return p;
         case t::boolean:
             *p = static_cast<std::byte>(v.integer() != 0);
-            return;
+            return p + 1;
         case t::date:
             store(p, static_cast<std::int32_t>(v.integer()));
-            return;
+            return p + 4;
         case t::float64:
             store(p, v.float64());
-            return;
+            return p + 8;
         case t::int64:
         case t::time:
         case t::timestamp:
         case t::timestamptz:
             store(p, v.integer());
-            return;
-        default:
-            if (!v.bytes().empty()) std::memcpy(p, v.bytes().data(), v.bytes().size());
-            return;
+            return p + 8;
+        default: {
+            const auto bytes = v.bytes();
+            p = write_varint(p, bytes.size());
+            if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+            return p + bytes.size();
+        }
     }
-}
-
-struct header {
-    std::size_t count;
-    std::size_t width;  // 2 or 4
-    const std::byte* tags;
-    const std::byte* ends;
-    const std::byte* payload;
-};
-
-header read_header(const std::byte* data) noexcept {
-    header h;
-    h.count = load<std::uint16_t>(data);
-    const auto flags = static_cast<std::uint8_t>(data[2]);
-    h.width = (flags & flag_wide) ? 4 : 2;
-    h.tags = data + header_fixed;
-    h.ends = h.tags + h.count;
-    h.payload = h.ends + h.count * h.width;
-    return h;
-}
-
-std::size_t end_of(const header& h, std::size_t i) noexcept {
-    return h.width == 4 ? load<std::uint32_t>(h.ends + i * 4) : load<std::uint16_t>(h.ends + i * 2);
 }
 
 }  // namespace
@@ -99,34 +76,31 @@ packed_row packed_row::encode_with(std::size_t count, Get get) {
         throw error(errc::invalid_argument,
                     fmt::format("cannot pack a row of {} columns (at most 65535)", count));
     }
-    std::size_t payload = 0;
-    for (std::size_t i = 0; i < count; ++i) payload += payload_size(get(i));
-    if (payload > std::numeric_limits<std::uint32_t>::max()) {
+    std::size_t columns = 0;
+    for (std::size_t i = 0; i < count; ++i) columns += column_size(get(i));
+    const std::size_t jumps = count > jump_every ? (count - 1) / jump_every : 0;
+    if (jumps > 0 && columns > std::numeric_limits<std::uint32_t>::max()) {
         throw error(errc::invalid_argument,
-                    fmt::format("cannot pack a row of {} bytes (at most 4 GiB)", payload));
+                    fmt::format("cannot pack a row of {} columns and {} bytes (at most 4 GiB)",
+                                count, columns));
     }
-    const bool wide = payload > std::numeric_limits<std::uint16_t>::max();
-    const std::size_t width = wide ? 4 : 2;
-    const std::size_t total = header_fixed + count * (1 + width) + payload;
+    const std::size_t head = varint_size(count) + (count + 1) / 2 + jumps * 4;
 
-    auto data = std::unique_ptr<std::byte[]>(new std::byte[total]);
-    std::byte* p = data.get();
-    store(p, static_cast<std::uint16_t>(count));
-    p[2] = static_cast<std::byte>(wide ? flag_wide : 0);
-    std::byte* tags = p + header_fixed;
-    std::byte* ends = tags + count;
-    std::byte* out = ends + count * width;
-    std::size_t offset = 0;
+    auto data = std::unique_ptr<std::byte[]>(new std::byte[head + columns]);
+    std::byte* tags = write_varint(data.get(), count);
+    std::memset(tags, 0, (count + 1) / 2);
+    std::byte* jump = tags + (count + 1) / 2;
+    std::byte* const first = jump + jumps * 4;
+    std::byte* p = first;
     for (std::size_t i = 0; i < count; ++i) {
         const value_view v = get(i);
-        tags[i] = static_cast<std::byte>(v.type());
-        write_payload(out + offset, v);
-        offset += payload_size(v);
-        if (wide) {
-            store(ends + i * 4, static_cast<std::uint32_t>(offset));
-        } else {
-            store(ends + i * 2, static_cast<std::uint16_t>(offset));
+        const auto tag = static_cast<std::uint8_t>(v.type());
+        tags[i / 2] |= static_cast<std::byte>(i % 2 ? tag << 4 : tag);
+        if (i > 0 && i % jump_every == 0) {
+            store(jump, static_cast<std::uint32_t>(p - first));
+            jump += 4;
         }
+        p = write_column(p, v);
     }
     return packed_row(std::move(data));
 }
@@ -140,10 +114,16 @@ packed_row packed_row::encode(std::span<const value_view> values) {
 }
 
 packed_row packed_row::encode_merged(std::span<const value> values, packed_view stored) {
-    return encode_with(values.size(), [&](std::size_t i) {
-        if (values[i].is_unchanged() && !stored.empty()) return stored[i];
-        return value_view::of(values[i]);
-    });
+    if (stored.empty()) return encode(values);
+    // Both passes of encode_with read the stored columns in order: decode them once.
+    std::vector<value_view> merged;
+    merged.reserve(values.size());
+    packed_cursor cursor(stored);
+    for (const auto& v : values) {
+        const value_view old = cursor.next();
+        merged.push_back(v.is_unchanged() ? old : value_view::of(v));
+    }
+    return encode(merged);
 }
 
 packed_row packed_row::clone() const {
@@ -155,20 +135,23 @@ packed_row packed_row::clone() const {
 }
 
 std::size_t packed_view::column_count() const noexcept {
-    return data_ ? load<std::uint16_t>(data_) : 0;
+    if (!data_) return 0;
+    const std::byte* p = data_;
+    return packed_format::read_varint(p);
 }
 
 std::size_t packed_view::size_bytes() const noexcept {
     if (!data_) return 0;
-    const header h = read_header(data_);
-    const std::size_t payload = h.count == 0 ? 0 : end_of(h, h.count - 1);
-    return static_cast<std::size_t>(h.payload - data_) + payload;
+    packed_cursor cursor(*this);
+    while (!cursor.done()) cursor.next();
+    return static_cast<std::size_t>(cursor.position() - data_);
 }
 
 std::vector<value> packed_view::values(std::size_t width) const {
     std::vector<value> out;
     out.reserve(width);
-    for (std::size_t i = 0; i < width; ++i) out.push_back((*this)[i].to_value());
+    packed_cursor cursor(*this);
+    for (std::size_t i = 0; i < width; ++i) out.push_back(cursor.next().to_value());
     return out;
 }
 

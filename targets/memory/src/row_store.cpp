@@ -1,51 +1,78 @@
 #include "row_store.hpp"
 
-#include "table_layout.hpp"
+#include "value_hash.hpp"
 
 #include "laredo/error.hpp"
 
 #include <fmt/format.h>
 
-#include <iterator>
+#include <algorithm>
 #include <utility>
 
 namespace laredo::targets::memory::detail {
 
-namespace {
-
-key_views columns_of(packed_view r, std::span<const std::size_t> columns) {
-    key_views out;
-    for (std::size_t c : columns) out.push_back(r[c]);
-    return out;
+row_store::row_store(std::vector<std::size_t> key_columns, std::vector<index_layout> indexes)
+    : key_columns_(std::move(key_columns)), layouts_(std::move(indexes)) {
+    indexes_.reserve(layouts_.size());
+    for (const auto& l : layouts_) indexes_.emplace_back(l);
 }
 
-}  // namespace
-
-row_store::row_store(std::vector<std::size_t> key_columns, std::vector<index_layout> indexes)
-    : key_columns_(std::move(key_columns)),
-      layouts_(std::move(indexes)),
-      rows_(key_less{key_columns_}) {
-    indexes_.reserve(layouts_.size());
-    for (const auto& l : layouts_) indexes_.emplace_back(index_less{l.columns, key_columns_});
+row_store::~row_store() {
+    // The secondary indexes only point at the rows: they go first.
+    indexes_.clear();
+    rows_.for_each([](flat_table::word w) { (void)packed_row::adopt(row_of(w)); });
 }
 
 store_ptr row_store::make_empty() const {
     return std::make_unique<row_store>(key_columns_, layouts_);
 }
 
-packed_view row_store::find(std::span<const value_view> key) const {
-    const auto it = rows_.find(key_probe{key});
-    return it == rows_.end() ? packed_view() : it->row.view();
+std::uint64_t row_store::key_hash(packed_view r) const noexcept { return hash_of(r, key_columns_); }
+
+std::size_t row_store::find_slot(std::uint64_t hash, std::span<const value_view> key) const {
+    return rows_.find(hash, [&](flat_table::word w) {
+        return compare_columns(packed_view(row_of(w)), key, key_columns_) == 0;
+    });
 }
 
-row_store::row_set::const_iterator row_store::find_row(packed_view r) const {
-    // Decodes r's key once instead of at every level of the tree.
+std::size_t row_store::find_slot(packed_view r) const {
+    // Decodes r's key once, not at every candidate.
     const key_views key = columns_of(r, key_columns_);
-    return rows_.find(key_probe{key});
+    return find_slot(hash_of(key), key);
+}
+
+packed_view row_store::find(std::span<const value_view> key) const {
+    const std::size_t slot = find_slot(hash_of(key), key);
+    return slot == flat_table::npos ? packed_view() : packed_view(row_of(rows_.at(slot)));
 }
 
 std::strong_ordering row_store::compare_keys(packed_view a, packed_view b) const noexcept {
     return compare_columns(a, b, key_columns_);
+}
+
+void row_store::sort_by_key(std::vector<packed_view>& rows) const {
+    // Sorts on the first key column read once per row; the rest of the key only breaks ties.
+    struct keyed {
+        value_view first;
+        packed_view row;
+    };
+    std::vector<keyed> order;
+    order.reserve(rows.size());
+    const std::size_t first = key_columns_.empty() ? 0 : key_columns_.front();
+    for (packed_view r : rows) order.push_back({r[first], r});
+    std::sort(order.begin(), order.end(), [&](const keyed& a, const keyed& b) {
+        if (const auto o = a.first <=> b.first; o != 0) return o < 0;
+        return compare_keys(a.row, b.row) < 0;
+    });
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = order[i].row;
+}
+
+std::vector<packed_view> row_store::in_key_order() const {
+    std::vector<packed_view> out;
+    out.reserve(size());
+    for_each([&](packed_view r) { out.push_back(r); });
+    sort_by_key(out);
+    return out;
 }
 
 void row_store::check_unique(packed_view r, packed_view allowed_a, packed_view allowed_b,
@@ -55,51 +82,53 @@ void row_store::check_unique(packed_view r, packed_view allowed_a, packed_view a
         if (!layout.unique || (!unchanged.empty() && unchanged[i])) continue;
         const key_views probe = columns_of(r, layout.columns);
         // Like SQL unique indexes: a key containing null conflicts with nothing.
-        bool has_null = false;
-        for (const auto& v : probe) has_null = has_null || v.is_null();
-        if (has_null) continue;
-        const auto [first, last] = indexes_[i].equal_range(key_probe{probe});
-        for (auto it = first; it != last; ++it) {
-            if (it->row == allowed_a.data() || it->row == allowed_b.data()) continue;
-            throw error(errc::target_failed,
-                        fmt::format("unique index \"{}\" already holds key {} for the row with "
-                                    "key {}; the row with key {} cannot take it",
-                                    layout.name, describe(probe),
-                                    describe(columns_of(packed_view(it->row), key_columns_)),
-                                    describe(columns_of(r, key_columns_))));
+        if (std::any_of(probe.begin(), probe.end(), [](const auto& v) { return v.is_null(); })) {
+            continue;
         }
+        const packed_view owner = indexes_[i].other_than(probe, allowed_a, allowed_b);
+        if (owner.empty()) continue;
+        throw error(
+            errc::target_failed,
+            fmt::format("unique index \"{}\" already holds key {} for the row with "
+                        "key {}; the row with key {} cannot take it",
+                        layout.name, describe(probe), describe(columns_of(owner, key_columns_)),
+                        describe(columns_of(r, key_columns_))));
     }
 }
 
 void row_store::index(packed_view r, const index_mask& skip) {
     for (std::size_t i = 0; i < indexes_.size(); ++i) {
-        if (skip.empty() || !skip[i]) indexes_[i].insert(index_entry{r.data()});
+        if (skip.empty() || !skip[i]) indexes_[i].add(r);
     }
 }
 
-void row_store::unindex(packed_view r, const index_mask& skip) noexcept {
-    // The entry found compares equal on index and key columns, so it is r's own: keys are
-    // unique in the store.
+void row_store::unindex(packed_view r, const index_mask& skip) {
     for (std::size_t i = 0; i < indexes_.size(); ++i) {
-        if (!skip.empty() && skip[i]) continue;
-        if (const auto it = indexes_[i].find(index_entry{r.data()}); it != indexes_[i].end()) {
-            indexes_[i].erase(it);
-        }
+        if (skip.empty() || !skip[i]) indexes_[i].remove(r);
     }
 }
 
 row_store::put_result row_store::put(packed_row r, packed_view previous) {
-    // One descent for the common case (same key); a second only when the key changed.
-    const auto same_it = find_row(r.view());
-    const packed_view same = same_it == rows_.end() ? packed_view() : same_it->row.view();
-    auto previous_it = rows_.cend();
-    if (!previous.empty() && previous.data() != same.data()) previous_it = find_row(previous);
-    if (previous_it == rows_.end()) previous = {};
+    const auto rehash = [this](flat_table::word w) { return key_hash(packed_view(row_of(w))); };
+    // Normally reserved beside already (table_core); a store being filled privately grows here.
+    if (!rows_.fits(1)) rows_ = rows_.rebuilt(1, rehash);
+    // One walk finds the row with r's key, or where r goes.
+    const key_views key = columns_of(r.view(), key_columns_);
+    const std::uint64_t hash = hash_of(key);
+    const auto probe = rows_.probe(hash, [&](flat_table::word w) {
+        return compare_columns(packed_view(row_of(w)), key, key_columns_) == 0;
+    });
+    const std::size_t same_slot = probe.found;
+    const packed_view same =
+        same_slot == flat_table::npos ? packed_view() : packed_view(row_of(rows_.at(same_slot)));
+    std::size_t previous_slot = flat_table::npos;
+    if (!previous.empty() && previous.data() != same.data()) previous_slot = find_slot(previous);
+    if (previous_slot == flat_table::npos) previous = {};
 
     // Indexes whose values the new row keeps from the row it replaces: their entries are
     // repointed, not removed and re-added (most updates leave indexed columns alone).
     index_mask kept;
-    if (!same.empty()) {
+    if (!same.empty() && !indexes_.empty()) {
         kept.resize(layouts_.size());
         for (std::size_t i = 0; i < layouts_.size(); ++i) {
             kept[i] = compare_columns(same, r.view(), layouts_[i].columns) == 0;
@@ -110,47 +139,41 @@ row_store::put_result row_store::put(packed_row r, packed_view previous) {
     put_result result;
     const std::size_t added = r.view().size_bytes();
     const index_mask none;
-    if (previous_it != rows_.end()) {
+    if (previous_slot != flat_table::npos) {
         unindex(previous, none);
         packed_bytes_ -= previous.size_bytes();
-        auto node = rows_.extract(previous_it);
-        result.removed = std::move(node.value().row);
-        if (same.empty()) {
-            // Reuse the removed row's tree node for the new row.
-            node.value().row = std::move(r);
-            index(node.value().row.view(), none);
-            rows_.insert(std::move(node));
-            packed_bytes_ += added;
-            return result;
-        }
+        rows_.erase(previous_slot);
+        result.removed = packed_row::adopt(previous.data());
     }
+    const packed_view stored = r.view();
     if (!same.empty()) {
         for (std::size_t i = 0; i < indexes_.size(); ++i) {
-            if (!kept[i]) continue;
-            if (const auto it = indexes_[i].find(index_entry{same.data()});
-                it != indexes_[i].end()) {
-                it->row = r.data();  // same index values, same key: same place in the index
-            }
+            if (kept[i]) indexes_[i].repoint(same, stored);
         }
         unindex(same, kept);
         packed_bytes_ -= same.size_bytes();
-        result.replaced = std::exchange(same_it->row, std::move(r));
-        index(same_it->row.view(), kept);
+        // Same key, same hash: the new row takes the old one's slot.
+        rows_.set(same_slot, reinterpret_cast<flat_table::word>(stored.data()));
+        (void)r.release();  // owned by rows_ now
+        result.replaced = packed_row::adopt(same.data());
+        index(stored, kept);
     } else {
-        const auto it = rows_.insert(slot{std::move(r)}).first;
-        index(it->row.view(), none);
+        rows_.insert_at(probe.free, hash, reinterpret_cast<flat_table::word>(stored.data()));
+        (void)r.release();
+        index(stored, none);
     }
     packed_bytes_ += added;
     return result;
 }
 
 packed_row row_store::erase(std::span<const value_view> key) {
-    const auto it = rows_.find(key_probe{key});
-    if (it == rows_.end()) return {};
-    unindex(it->row.view(), index_mask());
-    packed_bytes_ -= it->row.view().size_bytes();
-    auto node = rows_.extract(it);
-    return std::move(node.value().row);
+    const std::size_t slot = find_slot(hash_of(key), key);
+    if (slot == flat_table::npos) return {};
+    const packed_view gone(row_of(rows_.at(slot)));
+    unindex(gone, index_mask());
+    packed_bytes_ -= gone.size_bytes();
+    rows_.erase(slot);
+    return packed_row::adopt(gone.data());
 }
 
 std::size_t row_store::index_position(std::string_view name) const noexcept {
@@ -162,10 +185,32 @@ std::size_t row_store::index_position(std::string_view name) const noexcept {
 
 std::vector<packed_view> row_store::index_lookup(std::size_t index,
                                                  std::span<const value_view> values) const {
-    std::vector<packed_view> out;
-    const auto [first, last] = indexes_.at(index).equal_range(key_probe{values});
-    for (auto it = first; it != last; ++it) out.emplace_back(it->row);
+    auto out = indexes_.at(index).matches(values);
+    sort_by_key(out);
     return out;
+}
+
+std::size_t row_store::table_bytes() const noexcept {
+    std::size_t out = rows_.bytes();
+    for (const auto& i : indexes_) out += i.table_bytes();
+    return out;
+}
+
+void row_store::reserve_beside(std::size_t incoming) {
+    if (!rows_.fits(incoming)) {
+        reserved_rows_ = rows_.rebuilt(
+            incoming, [this](flat_table::word w) { return key_hash(packed_view(row_of(w))); });
+        has_reserved_ = true;
+    }
+    for (auto& i : indexes_) i.reserve_beside(incoming);
+}
+
+void row_store::swap_in_reserved() noexcept {
+    if (has_reserved_) {
+        rows_ = std::move(reserved_rows_);
+        has_reserved_ = false;
+    }
+    for (auto& i : indexes_) i.swap_in_reserved();
 }
 
 }  // namespace laredo::targets::memory::detail

@@ -1,34 +1,32 @@
 #pragma once
 
-// The rows of one table, packed, ordered by key, with secondary indexes. No locking: the
-// indexed target decides who may touch a store and when.
+// The rows of one table, packed, found by key through a hash table of bare row pointers (no
+// node per row), with secondary indexes. No locking: table_core decides who may touch a
+// store and when. Key order is not kept: reads that promise it sort what they return.
 
+#include "flat_table.hpp"
+#include "secondary_index.hpp"
 #include "table_core.hpp"
+#include "table_layout.hpp"
 
 #include "laredo/targets/memory/packed_row.hpp"
 #include "laredo/targets/memory/value_view.hpp"
 
 #include <boost/container/small_vector.hpp>
 
+#include <compare>
 #include <cstddef>
-#include <memory>
-#include <set>
+#include <cstdint>
 #include <span>
-#include <string>
 #include <string_view>
 #include <vector>
 
 namespace laredo::targets::memory::detail {
 
-struct index_layout {
-    std::string name;
-    std::vector<std::size_t> columns;  // positions in the schema
-    bool unique = false;
-};
-
 class row_store final : public table_store {
   public:
     row_store(std::vector<std::size_t> key_columns, std::vector<index_layout> indexes);
+    ~row_store() override;
     row_store(const row_store&) = delete;
     row_store& operator=(const row_store&) = delete;
 
@@ -65,33 +63,34 @@ class row_store final : public table_store {
                                           std::span<const value_view> values) const;
     std::size_t index_size(std::size_t index) const { return indexes_.at(index).size(); }
 
-    // Calls f(packed_view) for each row in key order.
+    // Calls f(packed_view) for each row, in no particular order.
     template <class F>
     void for_each(F&& f) const {
-        for (const auto& r : rows_) f(r.row.view());
+        rows_.for_each([&](flat_table::word w) { f(packed_view(row_of(w))); });
     }
+    // The rows in key order (sorted on each call: O(n log n)).
+    std::vector<packed_view> in_key_order() const;
+    // Sorts rows of this store in key order.
+    void sort_by_key(std::vector<packed_view>& rows) const;
 
     // Walks this store and `other` (same key columns) together in key order, calling
     // f(row here or empty, row there or empty) once per key present in either.
     template <class F>
     void merge_walk(const row_store& other, F&& f) const {
-        auto a = rows_.begin();
-        auto b = other.rows_.begin();
-        while (a != rows_.end() || b != other.rows_.end()) {
-            const auto order = a == rows_.end() ? std::strong_ordering::greater
-                               : b == other.rows_.end()
-                                   ? std::strong_ordering::less
-                                   : compare_keys(a->row.view(), b->row.view());
+        const auto mine = in_key_order();
+        const auto theirs = other.in_key_order();
+        auto a = mine.begin();
+        auto b = theirs.begin();
+        while (a != mine.end() || b != theirs.end()) {
+            const auto order = a == mine.end()     ? std::strong_ordering::greater
+                               : b == theirs.end() ? std::strong_ordering::less
+                                                   : compare_keys(*a, *b);
             if (order < 0) {
-                f(a->row.view(), packed_view());
-                ++a;
+                f(*a++, packed_view());
             } else if (order > 0) {
-                f(packed_view(), b->row.view());
-                ++b;
+                f(packed_view(), *b++);
             } else {
-                f(a->row.view(), b->row.view());
-                ++a;
-                ++b;
+                f(*a++, *b++);
             }
         }
     }
@@ -101,68 +100,36 @@ class row_store final : public table_store {
 
     // Bytes held by packed rows (their encodings, not allocator overhead).
     std::size_t packed_bytes() const noexcept { return packed_bytes_; }
+    // Bytes held by the hash tables of the key and of the secondary indexes.
+    std::size_t table_bytes() const noexcept;
+
+    void reserve_beside(std::size_t incoming) override;
+    void swap_in_reserved() noexcept override;
 
   private:
-    struct key_probe {
-        std::span<const value_view> values;
-    };
-    // A stored row. `row` is replaced in place only by a row with an equal key, which keeps
-    // the tree's order: no rebalancing and no node allocation for an update.
-    struct slot {
-        mutable packed_row row;
-    };
-    struct key_less {
-        using is_transparent = void;
-        std::vector<std::size_t> columns;
-        bool operator()(const slot& a, const slot& b) const noexcept {
-            return compare_columns(a.row.view(), b.row.view(), columns) < 0;
-        }
-        bool operator()(const slot& a, const key_probe& b) const noexcept {
-            return compare_columns(a.row.view(), b.values, columns) < 0;
-        }
-        bool operator()(const key_probe& a, const slot& b) const noexcept {
-            return compare_columns(b.row.view(), a.values, columns) > 0;
-        }
-    };
-    // Index entries point at the packed bytes owned by rows_. Entries are ordered by the
-    // index columns, then by key, so each row has exactly one entry and removing a row
-    // removes its own entry, never another row's. `row` is repointed in place when a row is
-    // replaced by one with the same key and the same index values.
-    struct index_entry {
-        mutable const std::byte* row;
-    };
-    struct index_less {
-        using is_transparent = void;
-        std::vector<std::size_t> columns;
-        std::vector<std::size_t> key_columns;
-        bool operator()(const index_entry& a, const index_entry& b) const noexcept {
-            const packed_view va(a.row), vb(b.row);
-            if (const auto o = compare_columns(va, vb, columns); o != 0) return o < 0;
-            return compare_columns(va, vb, key_columns) < 0;
-        }
-        bool operator()(const index_entry& a, const key_probe& b) const noexcept {
-            return compare_columns(packed_view(a.row), b.values, columns) < 0;
-        }
-        bool operator()(const key_probe& a, const index_entry& b) const noexcept {
-            return compare_columns(packed_view(b.row), a.values, columns) > 0;
-        }
-    };
-    using row_set = std::set<slot, key_less>;
-    using index_set = std::set<index_entry, index_less>;
     // Per index: does the new row keep the old row's index values (same key too)?
     using index_mask = boost::container::small_vector<bool, 8>;
+
+    static const std::byte* row_of(flat_table::word w) noexcept {
+        return reinterpret_cast<const std::byte*>(w);
+    }
+    std::uint64_t key_hash(packed_view r) const noexcept;
+    // The slot of the row with this key (views of the key columns, with their hash).
+    std::size_t find_slot(std::uint64_t hash, std::span<const value_view> key) const;
+    std::size_t find_slot(packed_view r) const;
 
     // `unchanged` (may be empty) lists indexes whose key `r` keeps from allowed_a.
     void check_unique(packed_view r, packed_view allowed_a, packed_view allowed_b,
                       const index_mask& unchanged) const;
     void index(packed_view r, const index_mask& skip);
-    void unindex(packed_view r, const index_mask& skip) noexcept;
-    row_set::const_iterator find_row(packed_view r) const;
+    void unindex(packed_view r, const index_mask& skip);
 
     std::vector<std::size_t> key_columns_;
     std::vector<index_layout> layouts_;
-    row_set rows_;
-    std::vector<index_set> indexes_;
+    flat_table rows_;  // words: the packed rows this store owns
+    flat_table reserved_rows_;
+    bool has_reserved_ = false;
+    std::vector<secondary_index> indexes_;
     std::size_t packed_bytes_ = 0;
 };
 

@@ -78,6 +78,12 @@ key_views key_of(const row& r, const row_schema& schema, std::span<const std::si
     return out;
 }
 
+key_views columns_of(packed_view r, std::span<const std::size_t> columns) {
+    key_views out;
+    for (std::size_t c : columns) out.push_back(r[c]);
+    return out;
+}
+
 key_views views_of(std::span<const value> values) {
     key_views out;
     for (const auto& v : values) out.push_back(value_view::of(v));

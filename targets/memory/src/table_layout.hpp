@@ -6,6 +6,7 @@
 
 #include "laredo/row.hpp"
 #include "laredo/table_identifier.hpp"
+#include "laredo/targets/memory/packed_row.hpp"
 #include "laredo/targets/memory/value_view.hpp"
 
 #include <boost/container/small_vector.hpp>
@@ -35,6 +36,9 @@ std::vector<std::size_t> resolve_key(const row_schema& schema,
 // schema object: when it is not equal to `schema`, columns are found by name, and a missing
 // one is an errc::schema_mismatch. The views borrow from `r`.
 key_views key_of(const row& r, const row_schema& schema, std::span<const std::size_t> columns);
+
+// Views of the columns `columns` of a packed row. The views borrow from `r`.
+key_views columns_of(packed_view r, std::span<const std::size_t> columns);
 
 // Views of `values` (for get/lookup by the caller's values).
 key_views views_of(std::span<const value> values);

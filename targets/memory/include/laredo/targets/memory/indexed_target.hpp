@@ -55,8 +55,10 @@ struct indexed_target_options {
 };
 
 // An in-memory copy of ONE table (one target object per pipeline), kept packed (one
-// allocation per row), ordered by key, with secondary indexes, readable from any thread
-// while the pipeline writes.
+// allocation per row), found by key through a hash table of row pointers, with secondary
+// hash indexes, readable from any thread while the pipeline writes. Key order is not kept:
+// the reads that promise it (rows(), for_each(), lookups of several rows, exports) sort what
+// they return, at O(n log n) for a whole-table read.
 //
 // Writes (the engine calls them on the pipeline's strand, one at a time):
 //  - baseline rows and inserts upsert: a row with an existing key replaces it;
@@ -142,10 +144,9 @@ class indexed_target final : public sync_target {
     std::optional<std::uint64_t> row_count(const table_identifier&) const override {
         return count();
     }
-    void for_each_row(const table_identifier&,
-                      const std::function<void(const row&)>& fn) const override {
-        for_each(fn);
-    }
+    // Visits every row, in no particular order (see for_each for key order).
+    void for_each_row(const table_identifier& table,
+                      const std::function<void(const row&)>& fn) const override;
 
     boost::asio::awaitable<std::vector<row>> export_snapshot(
         const table_identifier& table) override;
@@ -184,7 +185,7 @@ class indexed_target final : public sync_target {
     std::size_t count() const;
     // Calls fn for each row in key order, under the shared lock: fn must not block or call
     // into this target (the lock prefers a waiting writer, so even a nested read could
-    // deadlock). Use rows() to work on a copy instead.
+    // deadlock). Use rows() to work on a copy instead. The rows are sorted first.
     void for_each(const std::function<void(const row&)>& fn) const;
     // All rows, in key order.
     std::vector<row> rows() const;
@@ -193,8 +194,10 @@ class indexed_target final : public sync_target {
     // True while a transaction larger than max_atomic_transaction_rows is partly applied.
     bool is_mid_transaction() const noexcept;
     // Bytes taken by the packed encodings of the stored rows (allocator overhead and index
-    // nodes excluded).
+    // tables excluded).
     std::size_t packed_bytes() const;
+    // Bytes taken by the hash tables of the key and the secondary indexes.
+    std::size_t index_bytes() const;
 
     // Registers a listener; see the class comment. Safe from any thread.
     [[nodiscard]] subscription listen(listener fn);

@@ -16,17 +16,19 @@ namespace laredo::targets::memory {
 
 // A row's values encoded in one heap allocation: what the in-memory targets store per row.
 // A vector of laredo::value costs about 3x the raw bytes (a 40-byte variant per column plus
-// a heap string per text); this layout costs the raw bytes plus 1 + w bytes per column.
+// a heap string per text); this layout costs the raw bytes plus half a byte per column and
+// one byte per text-like value of under 128 bytes.
 //
 // Layout (native byte order; nothing is aligned, every read goes through memcpy):
-//   u16  column count n
-//   u8   flags (bit 0: offsets are u32, else u16; u32 only when the payload exceeds 64 KiB)
-//   u8   tag[n]            the value::type of each column
-//   uN   end[n]            where each column's payload ends, relative to the payload start
-//   payload               column i spans [i ? end[i-1] : 0, end[i])
-// Payloads: null and unchanged take 0 bytes, boolean 1, date 4, int64, float64, time,
-// timestamp and timestamptz 8; text-like alternatives and bytes their bytes. Any column is
-// reached in O(1).
+//   varint n              column count (LEB128: 7 bits a byte, low bits first)
+//   u8     tag[(n+1)/2]   the value::type of column i in the low (even i) or high (odd i)
+//                         nibble
+//   u32    jump[(n-1)/16] where column 16 * (k + 1) starts, from the start of the columns
+//                         (only rows of more than 16 columns have any)
+//   columns, in order:    null and unchanged take no bytes; boolean 1, date 4, int64,
+//                         float64, time, timestamp and timestamptz 8; text-like
+//                         alternatives and bytes a varint length, then their bytes.
+// A column is reached by walking at most 15 columns from the nearest jump.
 
 // Reads a packed row in place. Does not own the bytes.
 class packed_view {
@@ -63,8 +65,8 @@ class packed_row {
     packed_row(packed_row&&) noexcept = default;
     packed_row& operator=(packed_row&&) noexcept = default;
 
-    // Throws errc::invalid_argument when there are more than 65535 columns or the values
-    // exceed 4 GiB.
+    // Throws errc::invalid_argument when there are more than 65535 columns or the columns
+    // of a row of more than 16 columns exceed 4 GiB.
     static packed_row encode(std::span<const value> values);
     static packed_row encode(std::span<const value_view> values);
     // Encodes `values`, taking each column that is `unchanged` there from `stored` instead
@@ -72,6 +74,14 @@ class packed_row {
     static packed_row encode_merged(std::span<const value> values, packed_view stored);
 
     packed_row clone() const;
+
+    // For containers that keep rows as bare pointers: release() gives up ownership of the
+    // bytes, adopt() takes back bytes a packed_row released.
+    [[nodiscard]] const std::byte* release() noexcept { return data_.release(); }
+    static packed_row adopt(const std::byte* data) noexcept {
+        // The bytes were allocated writable by encode(); only the pointer lost its mutability.
+        return packed_row(std::unique_ptr<std::byte[]>(const_cast<std::byte*>(data)));
+    }
 
     bool empty() const noexcept { return data_ == nullptr; }
     explicit operator bool() const noexcept { return data_ != nullptr; }
@@ -90,12 +100,11 @@ class packed_row {
     std::unique_ptr<std::byte[]> data_;
 };
 
-// --- the hot path, inline: tree comparisons read columns in place ---
+// --- the hot path, inline: key hashing and comparisons read columns in place ---
 
 namespace packed_format {
 
-constexpr std::size_t header_fixed = 3;  // u16 count + u8 flags
-constexpr std::uint8_t flag_wide = 1;
+constexpr std::size_t jump_every = 16;
 
 template <class T>
 T load(const std::byte* p) noexcept {
@@ -104,7 +113,44 @@ T load(const std::byte* p) noexcept {
     return v;
 }
 
-inline value_view read_payload(value::type type, const std::byte* p, std::size_t size) noexcept {
+// Reads a LEB128 varint at p and moves p past it.
+inline std::size_t read_varint(const std::byte*& p) noexcept {
+    auto b = static_cast<std::uint8_t>(*p++);
+    std::size_t v = b & 0x7f;
+    for (unsigned shift = 7; b & 0x80; shift += 7) {
+        b = static_cast<std::uint8_t>(*p++);
+        v |= static_cast<std::size_t>(b & 0x7f) << shift;
+    }
+    return v;
+}
+
+inline value::type tag_of(const std::byte* tags, std::size_t column) noexcept {
+    const auto b = static_cast<std::uint8_t>(tags[column / 2]);
+    return static_cast<value::type>(column % 2 ? b >> 4 : b & 0x0f);
+}
+
+// The fixed size of an alternative's bytes; 0 for null and unchanged, and for the byte
+// strings, which carry their length.
+constexpr std::size_t fixed_size(value::type type) noexcept {
+    using t = value::type;
+    switch (type) {
+        case t::boolean:
+            return 1;
+        case t::date:
+            return 4;
+        case t::int64:
+        case t::float64:
+        case t::time:
+        case t::timestamp:
+        case t::timestamptz:
+            return 8;
+        default:
+            return 0;
+    }
+}
+
+// Reads the column of alternative `type` at p and moves p past it.
+inline value_view read_column(value::type type, const std::byte*& p) noexcept {
     using t = value::type;
     switch (type) {
         case t::null:
@@ -112,43 +158,106 @@ inline value_view read_payload(value::type type, const std::byte* p, std::size_t
         case t::unchanged:
             return value_view::unchanged();
         case t::boolean:
-            return value_view::from_bool(*p != std::byte{0});
-        case t::date:
-            return value_view::from_int(t::date, load<std::int32_t>(p));
-        case t::float64:
-            return value_view::from_double(load<double>(p));
+            return value_view::from_bool(*p++ != std::byte{0});
+        case t::date: {
+            const auto v = value_view::from_int(t::date, load<std::int32_t>(p));
+            p += 4;
+            return v;
+        }
+        case t::float64: {
+            const auto v = value_view::from_double(load<double>(p));
+            p += 8;
+            return v;
+        }
         case t::int64:
         case t::time:
         case t::timestamp:
-        case t::timestamptz:
-            return value_view::from_int(type, load<std::int64_t>(p));
-        default:
-            return value_view::from_bytes(type,
-                                          std::string_view(reinterpret_cast<const char*>(p), size));
+        case t::timestamptz: {
+            const auto v = value_view::from_int(type, load<std::int64_t>(p));
+            p += 8;
+            return v;
+        }
+        default: {
+            const std::size_t size = read_varint(p);
+            const auto v = value_view::from_bytes(
+                type, std::string_view(reinterpret_cast<const char*>(p), size));
+            p += size;
+            return v;
+        }
     }
+}
+
+// Moves p past a column of alternative `type`.
+inline void skip_column(value::type type, const std::byte*& p) noexcept {
+    if (is_byte_string(type)) {
+        const std::size_t size = read_varint(p);
+        p += size;
+    } else {
+        p += fixed_size(type);
+    }
+}
+
+// Where a packed row's parts start.
+struct parts {
+    std::size_t count = 0;
+    const std::byte* tags = nullptr;
+    const std::byte* jumps = nullptr;
+    const std::byte* columns = nullptr;
+};
+
+inline parts parse(const std::byte* data) noexcept {
+    parts out;
+    const std::byte* p = data;
+    out.count = read_varint(p);
+    out.tags = p;
+    out.jumps = p + (out.count + 1) / 2;
+    out.columns = out.jumps + (out.count > jump_every ? (out.count - 1) / jump_every : 0) * 4;
+    return out;
 }
 
 }  // namespace packed_format
 
+// Reads the columns of a packed row one after the other.
+class packed_cursor {
+  public:
+    explicit packed_cursor(packed_view row) noexcept {
+        if (row.empty()) return;
+        const auto parts = packed_format::parse(row.data());
+        count_ = parts.count;
+        tags_ = parts.tags;
+        at_ = parts.columns;
+    }
+    // Columns left to read.
+    bool done() const noexcept { return next_ >= count_; }
+    // The next column (null once done: rows stored before columns were added).
+    value_view next() noexcept {
+        if (done()) return {};
+        return packed_format::read_column(packed_format::tag_of(tags_, next_++), at_);
+    }
+    // Where the bytes read so far end.
+    const std::byte* position() const noexcept { return at_; }
+
+  private:
+    std::size_t count_ = 0;
+    std::size_t next_ = 0;
+    const std::byte* tags_ = nullptr;
+    const std::byte* at_ = nullptr;
+};
+
 inline value_view packed_view::operator[](std::size_t column) const noexcept {
     using namespace packed_format;
     if (!data_) return {};
-    const std::size_t count = load<std::uint16_t>(data_);
-    if (column >= count) return {};
-    const bool wide = (static_cast<std::uint8_t>(data_[2]) & flag_wide) != 0;
-    const std::byte* tags = data_ + header_fixed;
-    const std::byte* ends = tags + count;
-    const std::byte* payload = ends + count * (wide ? 4 : 2);
-    std::size_t begin = 0;
-    std::size_t end = 0;
-    if (wide) {
-        begin = column == 0 ? 0 : load<std::uint32_t>(ends + (column - 1) * 4);
-        end = load<std::uint32_t>(ends + column * 4);
-    } else {
-        begin = column == 0 ? 0 : load<std::uint16_t>(ends + (column - 1) * 2);
-        end = load<std::uint16_t>(ends + column * 2);
+    const parts row = parse(data_);
+    if (column >= row.count) return {};
+    std::size_t at = 0;
+    const std::byte* p = row.columns;
+    if (column >= jump_every) {
+        const std::size_t jump = column / jump_every;
+        at = jump * jump_every;
+        p += load<std::uint32_t>(row.jumps + (jump - 1) * 4);
     }
-    return read_payload(static_cast<value::type>(tags[column]), payload + begin, end - begin);
+    for (; at < column; ++at) skip_column(tag_of(row.tags, at), p);
+    return read_column(tag_of(row.tags, column), p);
 }
 
 // Compares the columns `columns` of two packed rows, in that order.

@@ -9,6 +9,22 @@
 
 namespace laredo::targets::memory {
 
+// True for the alternatives whose content is a byte string (text, numeric, bytes, interval,
+// json, array).
+constexpr bool is_byte_string(value::type t) noexcept {
+    switch (t) {
+        case value::type::text:
+        case value::type::numeric:
+        case value::type::bytes:
+        case value::type::interval:
+        case value::type::json:
+        case value::type::array:
+            return true;
+        default:
+            return false;
+    }
+}
+
 // A column value seen without owning it: either borrowed from a laredo::value or read in
 // place from a packed row. Copying one costs nothing and never allocates, so keys can be
 // compared and probed without building laredo::value objects.
@@ -22,7 +38,8 @@ class value_view {
   public:
     value_view() noexcept = default;  // null
 
-    // Borrows `v` (its text, for text-like alternatives).
+    // Borrows `v` (its text, for text-like alternatives). Inline: encoding and key hashing
+    // call it for every column.
     static value_view of(const value& v) noexcept;
 
     static value_view from_int(value::type t, std::int64_t i) noexcept {
@@ -70,19 +87,9 @@ class value_view {
         if (a.type_ != b.type_) {
             return static_cast<std::uint8_t>(a.type_) <=> static_cast<std::uint8_t>(b.type_);
         }
-        switch (a.type_) {
-            case value::type::float64:
-                return compare_doubles(a.d_, b.d_);
-            case value::type::text:
-            case value::type::numeric:
-            case value::type::bytes:
-            case value::type::interval:
-            case value::type::json:
-            case value::type::array:
-                return compare_bytes(a.s_, b.s_);
-            default:
-                return a.i_ <=> b.i_;
-        }
+        if (a.type_ == value::type::float64) return compare_doubles(a.d_, b.d_);
+        if (is_byte_string(a.type_)) return compare_bytes(a.s_, b.s_);
+        return a.i_ <=> b.i_;
     }
     friend bool operator==(const value_view& a, const value_view& b) noexcept {
         return (a <=> b) == 0;
@@ -114,8 +121,32 @@ class value_view {
     std::string_view s_;
 };
 
-// True for the alternatives whose content is a byte string (text, numeric, bytes, interval,
-// json, array).
-bool is_byte_string(value::type t) noexcept;
+inline value_view value_view::of(const value& v) noexcept {
+    using t = value::type;
+    switch (v.get_type()) {
+        case t::null:
+            return {};
+        case t::unchanged:
+            return unchanged();
+        case t::boolean:
+            return from_bool(v.get<bool>());
+        case t::int64:
+            return from_int(t::int64, v.get<std::int64_t>());
+        case t::float64:
+            return from_double(v.get<double>());
+        case t::date:
+            return from_int(t::date, v.get<date_value>().days);
+        case t::time:
+            return from_int(t::time, v.get<time_value>().micros);
+        case t::timestamp:
+            return from_int(t::timestamp, v.get<timestamp_value>().micros);
+        case t::timestamptz:
+            return from_int(t::timestamptz, v.get<timestamptz_value>().micros);
+        case t::bytes:
+            return from_bytes(t::bytes, v.get<bytes_value>().data);
+        default:
+            return from_bytes(v.get_type(), *v.text_if());
+    }
+}
 
 }  // namespace laredo::targets::memory
