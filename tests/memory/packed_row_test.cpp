@@ -117,14 +117,15 @@ TEST(packed_row, wide_rows_reach_every_column) {
     EXPECT_EQ(two_byte_count.view().size_bytes(), 2 + 100 + (199 / 16) * 4 + 200 * 8);
 }
 
-TEST(packed_row, release_and_adopt_hand_over_the_bytes) {
-    const std::vector<value> values{value(1), value("a")};
-    auto owner = packed_row::encode(values);
-    const std::byte* bytes = owner.release();
-    EXPECT_TRUE(owner.empty());
-    const auto back = packed_row::adopt(bytes);
-    EXPECT_EQ(back.data(), bytes);
-    EXPECT_EQ(back.view().values(2), values);
+TEST(packed_row, encodes_into_bytes_of_the_announced_size) {
+    const std::vector<value> values{value(1), value("abc"), value()};
+    std::vector<value_view> views;
+    for (const auto& v : values) views.push_back(value_view::of(v));
+    const std::size_t size = packed_row::encoded_size(views);
+    EXPECT_EQ(size, packed_row::encode(values).view().size_bytes());
+    std::vector<std::byte> bytes(size);
+    packed_row::encode_into(bytes.data(), views);
+    EXPECT_EQ(packed_view(bytes.data()).values(3), values);
 }
 
 TEST(packed_row, encodes_an_empty_row) {

@@ -37,7 +37,12 @@ std::size_t find(const flat_table& t, std::uint64_t hash, word x) {
     return t.find(hash, [x](word y) { return y == x; });
 }
 
-packed_row pack(std::vector<value> values) { return packed_row::encode(values); }
+// Rows are handed to a store as packed views; the packed rows live as long as the test.
+packed_view pack(std::vector<value> values) {
+    static std::vector<packed_row> kept;
+    kept.push_back(packed_row::encode(values));
+    return kept.back().view();
+}
 
 std::vector<value_view> views(const std::vector<value>& values) {
     std::vector<value_view> out;
@@ -152,7 +157,7 @@ TEST(value_hash, equal_views_hash_equally_and_alternatives_differ) {
               detail::hash_of(value_view::of(value(numeric_value{"5"}))));
     // A packed column hashes like the value it came from.
     const std::vector<value> values{value(7), value("ann"), value(2.5)};
-    const auto packed = pack(values);
+    const auto packed = packed_row::encode(values);
     const std::vector<std::size_t> columns{2, 0};
     const std::vector<value_view> key{value_view::of(values[2]), value_view::of(values[0])};
     EXPECT_EQ(detail::hash_of(packed.view(), columns), detail::hash_of(key));
@@ -389,4 +394,46 @@ TEST(flat_table, refuses_a_pointer_beyond_48_bits) {
     const word high = word{1} << 50;
     EXPECT_THROW(t.insert(hash(high), high, hash), error);
     EXPECT_TRUE(t.empty());
+}
+
+// --- the rows' arena ---
+
+TEST(row_arena, reuses_freed_blocks_of_a_size_and_serves_large_rows_apart) {
+    detail::row_arena arena;
+    std::byte* a = arena.allocate(150);
+    std::byte* b = arena.allocate(150);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a) % 8, 0u);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b) % 8, 0u);
+    arena.deallocate(a, 150);
+    // The same rounded size (152) takes the freed block back; another size does not.
+    EXPECT_EQ(arena.allocate(149), a);
+    std::byte* c = arena.allocate(200);
+    EXPECT_NE(c, a);
+    const std::size_t slabs = arena.bytes();
+    std::byte* large = arena.allocate(100'000);
+    EXPECT_EQ(arena.bytes(), slabs + 100'000);
+    arena.deallocate(large, 100'000);
+    EXPECT_EQ(arena.bytes(), slabs);
+    // Many rows: a slab at a time, the end of a full slab kept for smaller rows.
+    for (int i = 0; i < 10'000; ++i) arena.allocate(static_cast<std::size_t>(40 + i % 300));
+    EXPECT_LT(arena.bytes(), std::size_t{10'000} * 340 * 11 / 10 + slabs);
+}
+
+TEST(row_store, rows_taken_out_return_to_the_arena) {
+    row_store s({0}, {});
+    for (int i = 0; i < 1000; ++i) s.put(pack({value(i), value(std::string(100, 'x'))}));
+    const std::size_t full = s.arena_bytes();
+    // Replacing rows by rows of other sizes and deleting them reuses the freed blocks.
+    for (int round = 0; round < 20; ++round) {
+        for (int i = 0; i < 1000; ++i) {
+            s.put(pack(
+                {value(i), value(std::string(100 + static_cast<std::size_t>(round % 2), 'y'))}));
+        }
+    }
+    for (int i = 0; i < 1000; i += 2) EXPECT_FALSE(s.erase(views({value(i)})).empty());
+    for (int i = 0; i < 1000; i += 2) s.put(pack({value(i), value(std::string(100, 'z'))}));
+    EXPECT_LE(s.arena_bytes(), 2 * full + 256 * 1024);
+    EXPECT_EQ(find_key(s, {value(2)})[1].bytes(), std::string(100, 'z'));
+    EXPECT_EQ(find_key(s, {value(3)})[1].bytes(), std::string(101, 'y'));
 }

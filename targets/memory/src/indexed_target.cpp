@@ -102,7 +102,7 @@ store_ptr indexed_target::impl::convert_store(const row_store& from, const row_s
         for (std::size_t j = 0; j < values.size(); ++j) {
             values[j] = source[j] ? r[*source[j]] : value_view();
         }
-        rows.put(packed_row::encode(values));
+        rows.put(values);
     });
     return to;
 }
@@ -136,23 +136,56 @@ void indexed_target::impl::init(const table_identifier& table, schema_ptr schema
 
 // --- writes (table_core holds the write lock) ---
 
-std::optional<row> indexed_target::impl::decoded(const packed_row& r, bool record) const {
+std::optional<row> indexed_target::impl::decoded(const detail::taken_row& r, bool record) const {
     if (!record || !r) return std::nullopt;
     return r.to_row(schema());
 }
 
+namespace {
+
+// The columns of `r`, those it marks unchanged taken from `stored` (the TOAST merge; with no
+// stored row they keep the marker).
+detail::row_views merged(const row& r, packed_view stored) {
+    detail::row_views out;
+    packed_cursor old(stored);
+    for (const auto& v : r.values()) {
+        const value_view kept = old.next();
+        out.push_back(v.is_unchanged() && !stored.empty() ? kept : value_view::of(v));
+    }
+    return out;
+}
+
+}  // namespace
+
 void indexed_target::impl::put(detail::table_store& s, const row& r, bool record) {
     auto& store = static_cast<row_store&>(s);
-    packed_row packed;
-    if (r.is_complete()) {
-        packed = packed_row::encode(r.values());
-    } else {
-        const auto key = detail::key_of(r, *schema(), store.key_columns());
-        packed = packed_row::encode_merged(r.values(), store.find(key));
+    const bool complete = r.is_complete();
+    packed_view stored;
+    if (!complete) stored = store.find(detail::key_of(r, *schema(), store.key_columns()));
+    // Without listeners a row of the same size is overwritten in place, unless the new
+    // values borrow from it.
+    auto result = store.put(merged(r, stored), {}, !record && complete);
+    if (record) notes_.push_back({decoded(result.replaced, true), result.stored.to_row(schema())});
+}
+
+void indexed_target::impl::prefetch(const detail::table_store& s, const change_event& c) noexcept {
+    // A hint only: the key is read by position, whatever schema object the row carries (a
+    // row of another shape is caught when applied; its prefetch is merely wasted).
+    const row& identity = c.identity();
+    const auto& store = *rows_of(&s);
+    detail::key_views key;
+    if (c.action == change_action::truncate || store.key_columns().size() > key.capacity()) {
+        return;  // nothing to find, or a key this hint would allocate for
     }
-    std::optional<row> new_row = decoded(packed, record);
-    auto result = store.put(std::move(packed));
-    if (record) notes_.push_back({decoded(result.replaced, true), std::move(new_row)});
+    for (std::size_t column : store.key_columns()) {
+        if (column >= identity.size()) return;
+        key.push_back(value_view::of(identity[column]));
+    }
+    store.prefetch(key);
+    // The text the new row's encoding will copy.
+    for (const auto& v : c.new_values.values()) {
+        if (const std::string* text = v.text_if()) __builtin_prefetch(text->data());
+    }
 }
 
 void indexed_target::impl::apply(detail::table_store& s, const change_event& c, bool record) {
@@ -169,22 +202,20 @@ void indexed_target::impl::apply(detail::table_store& s, const change_event& c, 
             }
             const auto key = detail::key_of(c.identity(), *schema(), store.key_columns());
             const packed_view old = store.find(key);
-            packed_row packed = old.empty() ? packed_row::encode(c.new_values.values())
-                                            : packed_row::encode_merged(c.new_values.values(), old);
-            std::optional<row> new_row = decoded(packed, record);
-            auto result = store.put(std::move(packed), old);
+            auto result =
+                store.put(merged(c.new_values, old), old, !record && c.new_values.is_complete());
             if (!record) return;
             if (result.replaced && result.removed) {
                 // The key moved onto a row that already existed: that row is gone.
                 notes_.push_back({decoded(result.replaced, true), std::nullopt});
             }
-            const packed_row& before = result.removed ? result.removed : result.replaced;
-            notes_.push_back({decoded(before, true), std::move(new_row)});
+            const detail::taken_row& before = result.removed ? result.removed : result.replaced;
+            notes_.push_back({decoded(before, true), result.stored.to_row(schema())});
             return;
         }
         case change_action::delete_: {
             const auto key = detail::key_of(c.identity(), *schema(), store.key_columns());
-            packed_row gone = store.erase(key);
+            const detail::taken_row gone = store.erase(key);
             if (gone && record) notes_.push_back({decoded(gone, true), std::nullopt});
             return;
         }

@@ -23,6 +23,7 @@ class indexed_target::impl final : public detail::table_writer {
     // --- table_writer ---
     void apply(detail::table_store& store, const change_event& c, bool record) override;
     void put(detail::table_store& store, const row& r, bool record) override;
+    void prefetch(const detail::table_store& store, const change_event& c) noexcept override;
     void record_truncate() override { notes_.push_back({}); }
     void record_difference(const detail::table_store& before,
                            const detail::table_store& after) override;
@@ -56,7 +57,7 @@ class indexed_target::impl final : public detail::table_writer {
     detail::store_ptr make_store(const table_identifier& table, const row_schema& schema) const;
     detail::store_ptr convert_store(const detail::row_store& from, const row_schema& from_schema,
                                     const row_schema& to_schema) const;
-    std::optional<row> decoded(const packed_row& r, bool record) const;
+    std::optional<row> decoded(const detail::taken_row& r, bool record) const;
 
     std::vector<note> notes_;  // recorded, not yet announced (strand only)
 };

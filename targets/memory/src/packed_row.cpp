@@ -70,8 +70,12 @@ std::byte* write_column(std::byte* p, const value_view& v) noexcept {
 
 }  // namespace
 
+namespace {
+
+// The size of the encoding of `count` columns, get(i) giving column i; throws for a row
+// that cannot be packed.
 template <class Get>
-packed_row packed_row::encode_with(std::size_t count, Get get) {
+std::size_t size_of(std::size_t count, Get get) {
     if (count > std::numeric_limits<std::uint16_t>::max()) {
         throw error(errc::invalid_argument,
                     fmt::format("cannot pack a row of {} columns (at most 65535)", count));
@@ -84,10 +88,13 @@ packed_row packed_row::encode_with(std::size_t count, Get get) {
                     fmt::format("cannot pack a row of {} columns and {} bytes (at most 4 GiB)",
                                 count, columns));
     }
-    const std::size_t head = varint_size(count) + (count + 1) / 2 + jumps * 4;
+    return varint_size(count) + (count + 1) / 2 + jumps * 4 + columns;
+}
 
-    auto data = std::unique_ptr<std::byte[]>(new std::byte[head + columns]);
-    std::byte* tags = write_varint(data.get(), count);
+template <class Get>
+void write_row(std::byte* out, std::size_t count, Get get) noexcept {
+    const std::size_t jumps = count > jump_every ? (count - 1) / jump_every : 0;
+    std::byte* tags = write_varint(out, count);
     std::memset(tags, 0, (count + 1) / 2);
     std::byte* jump = tags + (count + 1) / 2;
     std::byte* const first = jump + jumps * 4;
@@ -102,7 +109,24 @@ packed_row packed_row::encode_with(std::size_t count, Get get) {
         }
         p = write_column(p, v);
     }
+}
+
+}  // namespace
+
+template <class Get>
+packed_row packed_row::encode_with(std::size_t count, Get get) {
+    const std::size_t size = size_of(count, get);
+    auto data = std::unique_ptr<std::byte[]>(new std::byte[size]);
+    write_row(data.get(), count, get);
     return packed_row(std::move(data));
+}
+
+std::size_t packed_row::encoded_size(std::span<const value_view> values) {
+    return size_of(values.size(), [&](std::size_t i) { return values[i]; });
+}
+
+void packed_row::encode_into(std::byte* out, std::span<const value_view> values) noexcept {
+    write_row(out, values.size(), [&](std::size_t i) { return values[i]; });
 }
 
 packed_row packed_row::encode(std::span<const value> values) {

@@ -12,15 +12,17 @@
 namespace laredo::targets::memory::detail {
 
 row_store::row_store(std::vector<std::size_t> key_columns, std::vector<index_layout> indexes)
-    : key_columns_(std::move(key_columns)), layouts_(std::move(indexes)) {
+    : key_columns_(std::move(key_columns)),
+      layouts_(std::move(indexes)),
+      // Rehashing reads every row again (a cache miss each): the key's table doubles.
+      rows_(flat_table::growth::double_) {
     indexes_.reserve(layouts_.size());
     for (const auto& l : layouts_) indexes_.emplace_back(l);
 }
 
 row_store::~row_store() {
-    // The secondary indexes only point at the rows: they go first.
+    // The secondary indexes point at the rows: they go before the arena that holds them.
     indexes_.clear();
-    rows_.for_each([](flat_table::word w) { (void)packed_row::adopt(row_of(w)); });
 }
 
 store_ptr row_store::make_empty() const {
@@ -44,6 +46,16 @@ std::size_t row_store::find_slot(packed_view r) const {
 packed_view row_store::find(std::span<const value_view> key) const {
     const std::size_t slot = find_slot(hash_of(key), key);
     return slot == flat_table::npos ? packed_view() : packed_view(row_of(rows_.at(slot)));
+}
+
+void row_store::prefetch(std::span<const value_view> key) const noexcept {
+    rows_.prefetch(hash_of(key));
+}
+
+std::size_t row_store::packed_bytes() const noexcept {
+    std::size_t out = 0;
+    for_each([&](packed_view r) { out += r.size_bytes(); });
+    return out;
 }
 
 std::strong_ordering row_store::compare_keys(packed_view a, packed_view b) const noexcept {
@@ -75,12 +87,23 @@ std::vector<packed_view> row_store::in_key_order() const {
     return out;
 }
 
-void row_store::check_unique(packed_view r, packed_view allowed_a, packed_view allowed_b,
-                             const index_mask& unchanged) const {
+namespace {
+
+// The views of `columns` among a row's `values` (null past the end).
+key_views gather(std::span<const value_view> values, std::span<const std::size_t> columns) {
+    key_views out;
+    for (std::size_t c : columns) out.push_back(c < values.size() ? values[c] : value_view());
+    return out;
+}
+
+}  // namespace
+
+void row_store::check_unique(std::span<const value_view> values, packed_view allowed_a,
+                             packed_view allowed_b, const index_mask& unchanged) const {
     for (std::size_t i = 0; i < layouts_.size(); ++i) {
         const auto& layout = layouts_[i];
         if (!layout.unique || (!unchanged.empty() && unchanged[i])) continue;
-        const key_views probe = columns_of(r, layout.columns);
+        const key_views probe = gather(values, layout.columns);
         // Like SQL unique indexes: a key containing null conflicts with nothing.
         if (std::any_of(probe.begin(), probe.end(), [](const auto& v) { return v.is_null(); })) {
             continue;
@@ -92,7 +115,7 @@ void row_store::check_unique(packed_view r, packed_view allowed_a, packed_view a
             fmt::format("unique index \"{}\" already holds key {} for the row with "
                         "key {}; the row with key {} cannot take it",
                         layout.name, describe(probe), describe(columns_of(owner, key_columns_)),
-                        describe(columns_of(r, key_columns_))));
+                        describe(gather(values, key_columns_))));
     }
 }
 
@@ -108,12 +131,19 @@ void row_store::unindex(packed_view r, const index_mask& skip) {
     }
 }
 
-row_store::put_result row_store::put(packed_row r, packed_view previous) {
+row_store::put_result row_store::put(packed_view r, packed_view previous) {
+    row_views values;
+    for (packed_cursor cursor(r); !cursor.done();) values.push_back(cursor.next());
+    return put(values, previous);
+}
+
+row_store::put_result row_store::put(std::span<const value_view> values, packed_view previous,
+                                     bool overwrite) {
     const auto rehash = [this](flat_table::word w) { return key_hash(packed_view(row_of(w))); };
     // Normally reserved beside already (table_core); a store being filled privately grows here.
     if (!rows_.fits(1)) rows_ = rows_.rebuilt(1, rehash);
-    // One walk finds the row with r's key, or where r goes.
-    const key_views key = columns_of(r.view(), key_columns_);
+    // One walk finds the row with this key, or where the new row goes.
+    const key_views key = gather(values, key_columns_);
     const std::uint64_t hash = hash_of(key);
     const auto probe = rows_.probe(hash, [&](flat_table::word w) {
         return compare_columns(packed_view(row_of(w)), key, key_columns_) == 0;
@@ -125,55 +155,63 @@ row_store::put_result row_store::put(packed_row r, packed_view previous) {
     if (!previous.empty() && previous.data() != same.data()) previous_slot = find_slot(previous);
     if (previous_slot == flat_table::npos) previous = {};
 
-    // Indexes whose values the new row keeps from the row it replaces: their entries are
-    // repointed, not removed and re-added (most updates leave indexed columns alone).
+    // Indexes whose values the new row keeps from the row it replaces: their entries stay
+    // (repointed when the row moves), not removed and re-added.
     index_mask kept;
     if (!same.empty() && !indexes_.empty()) {
         kept.resize(layouts_.size());
         for (std::size_t i = 0; i < layouts_.size(); ++i) {
-            kept[i] = compare_columns(same, r.view(), layouts_[i].columns) == 0;
+            const auto& columns = layouts_[i].columns;
+            kept[i] = compare_columns(same, gather(values, columns), columns) == 0;
         }
     }
-    check_unique(r.view(), same, previous, kept);
+    check_unique(values, same, previous, kept);
+    // Whatever may throw happens before the store changes.
+    const std::size_t size = packed_row::encoded_size(values);
+    const bool in_place = overwrite && !same.empty() && size == same.size_bytes();
+    std::byte* const fresh = in_place ? nullptr : arena_.allocate(size);
 
     put_result result;
-    const std::size_t added = r.view().size_bytes();
     const index_mask none;
     if (previous_slot != flat_table::npos) {
         unindex(previous, none);
-        packed_bytes_ -= previous.size_bytes();
         rows_.erase(previous_slot);
-        result.removed = packed_row::adopt(previous.data());
+        result.removed = taken_row(arena_, previous);
     }
-    const packed_view stored = r.view();
+    if (in_place) {
+        // Entries of the index values that change are found by the old bytes: out first.
+        unindex(same, kept);
+        packed_row::encode_into(const_cast<std::byte*>(same.data()), values);
+        index(same, kept);
+        result.stored = same;
+        return result;
+    }
+    packed_row::encode_into(fresh, values);
+    const packed_view stored(fresh);
     if (!same.empty()) {
         for (std::size_t i = 0; i < indexes_.size(); ++i) {
             if (kept[i]) indexes_[i].repoint(same, stored);
         }
         unindex(same, kept);
-        packed_bytes_ -= same.size_bytes();
         // Same key, same hash: the new row takes the old one's slot.
         rows_.set(same_slot, reinterpret_cast<flat_table::word>(stored.data()));
-        (void)r.release();  // owned by rows_ now
-        result.replaced = packed_row::adopt(same.data());
+        result.replaced = taken_row(arena_, same);
         index(stored, kept);
     } else {
         rows_.insert_at(probe.free, hash, reinterpret_cast<flat_table::word>(stored.data()));
-        (void)r.release();
         index(stored, none);
     }
-    packed_bytes_ += added;
+    result.stored = stored;
     return result;
 }
 
-packed_row row_store::erase(std::span<const value_view> key) {
+taken_row row_store::erase(std::span<const value_view> key) {
     const std::size_t slot = find_slot(hash_of(key), key);
     if (slot == flat_table::npos) return {};
     const packed_view gone(row_of(rows_.at(slot)));
     unindex(gone, index_mask());
-    packed_bytes_ -= gone.size_bytes();
     rows_.erase(slot);
-    return packed_row::adopt(gone.data());
+    return taken_row(arena_, gone);
 }
 
 std::size_t row_store::index_position(std::string_view name) const noexcept {

@@ -5,6 +5,7 @@
 // store and when. Key order is not kept: reads that promise it sort what they return.
 
 #include "flat_table.hpp"
+#include "row_arena.hpp"
 #include "secondary_index.hpp"
 #include "table_core.hpp"
 #include "table_layout.hpp"
@@ -19,9 +20,40 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace laredo::targets::memory::detail {
+
+// The columns of a row being stored.
+using row_views = boost::container::small_vector<value_view, 16>;
+
+// A row taken out of a store: its bytes go back to the store's arena when this is destroyed,
+// which must happen before the store is.
+class taken_row {
+  public:
+    taken_row() noexcept = default;
+    taken_row(row_arena& arena, packed_view row) noexcept : arena_(&arena), row_(row) {}
+    taken_row(taken_row&& other) noexcept
+        : arena_(other.arena_), row_(std::exchange(other.row_, packed_view())) {}
+    taken_row& operator=(taken_row&& other) noexcept {
+        std::swap(arena_, other.arena_);
+        std::swap(row_, other.row_);
+        return *this;
+    }
+    ~taken_row() {
+        if (!row_.empty()) arena_->deallocate(row_.data(), row_.size_bytes());
+    }
+
+    bool empty() const noexcept { return row_.empty(); }
+    explicit operator bool() const noexcept { return !row_.empty(); }
+    packed_view view() const noexcept { return row_; }
+    row to_row(const schema_ptr& schema) const { return row_.to_row(schema); }
+
+  private:
+    row_arena* arena_ = nullptr;
+    packed_view row_;
+};
 
 class row_store final : public table_store {
   public:
@@ -41,18 +73,27 @@ class row_store final : public table_store {
     packed_view find(std::span<const value_view> key) const;
 
     struct put_result {
-        packed_row replaced;  // the row that had r's key, if any
-        packed_row removed;   // `previous`, when it had another key and was removed
+        packed_view stored;  // the row now stored
+        taken_row replaced;  // the row that had r's key, if any (not when overwritten)
+        taken_row removed;   // `previous`, when it had another key and was removed
     };
-    // Stores `r`, replacing the row with the same key. When `previous` (a row of this store)
-    // has another key, it is removed too: an update that changed the row's key. Secondary
-    // index entries of the replaced and removed rows are removed before r's are added, so no
-    // stale entry survives. Throws errc::target_failed naming the index and key when r would
-    // give a unique index key to a row other than those two; the store is then unchanged.
-    put_result put(packed_row r, packed_view previous = {});
+    // Stores a row of these column values, replacing the row with the same key. When
+    // `previous` (a row of this store) has another key, it is removed too: an update that
+    // changed the row's key. Secondary index entries of the replaced and removed rows are
+    // removed before the new row's are added, so no stale entry survives. Throws
+    // errc::target_failed naming the index and key when the row would give a unique index
+    // key to a row other than those two; the store is then unchanged.
+    //
+    // With `overwrite`, a row with the same key whose encoding has the same size is
+    // overwritten in place (no allocation; `replaced` stays empty): `values` must then not
+    // borrow from it.
+    put_result put(std::span<const value_view> values, packed_view previous = {},
+                   bool overwrite = false);
+    // The same for a row already packed.
+    put_result put(packed_view r, packed_view previous = {});
 
     // Removes and returns the row with key `key`; empty when there is none.
-    packed_row erase(std::span<const value_view> key);
+    taken_row erase(std::span<const value_view> key);
 
     // The position of the index called `name`, or npos.
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
@@ -98,10 +139,16 @@ class row_store final : public table_store {
     // Key order of two rows of this store (or rows packed for it).
     std::strong_ordering compare_keys(packed_view a, packed_view b) const noexcept;
 
-    // Bytes held by packed rows (their encodings, not allocator overhead).
-    std::size_t packed_bytes() const noexcept { return packed_bytes_; }
+    // Bytes held by packed rows (their encodings, not allocator overhead): a walk over every
+    // row, so that writes keep no count.
+    std::size_t packed_bytes() const noexcept;
+
+    // Asks the CPU for the start of the probe for `key`, a few changes ahead of the put.
+    void prefetch(std::span<const value_view> key) const noexcept;
     // Bytes held by the hash tables of the key and of the secondary indexes.
     std::size_t table_bytes() const noexcept;
+    // Bytes the rows' arena took from the system.
+    std::size_t arena_bytes() const noexcept { return arena_.bytes(); }
 
     void reserve_beside(std::size_t incoming) override;
     void swap_in_reserved() noexcept override;
@@ -118,19 +165,19 @@ class row_store final : public table_store {
     std::size_t find_slot(std::uint64_t hash, std::span<const value_view> key) const;
     std::size_t find_slot(packed_view r) const;
 
-    // `unchanged` (may be empty) lists indexes whose key `r` keeps from allowed_a.
-    void check_unique(packed_view r, packed_view allowed_a, packed_view allowed_b,
-                      const index_mask& unchanged) const;
+    // `unchanged` (may be empty) lists indexes whose key `values` keeps from allowed_a.
+    void check_unique(std::span<const value_view> values, packed_view allowed_a,
+                      packed_view allowed_b, const index_mask& unchanged) const;
     void index(packed_view r, const index_mask& skip);
     void unindex(packed_view r, const index_mask& skip);
 
     std::vector<std::size_t> key_columns_;
     std::vector<index_layout> layouts_;
+    row_arena arena_;  // owns the rows
     flat_table rows_;  // words: the packed rows this store owns
     flat_table reserved_rows_;
     bool has_reserved_ = false;
     std::vector<secondary_index> indexes_;
-    std::size_t packed_bytes_ = 0;
 };
 
 }  // namespace laredo::targets::memory::detail

@@ -58,6 +58,8 @@ class table_writer {
     virtual void apply(table_store& store, const change_event& change, bool record) = 0;
     // Stores one baseline or restored row, replacing the row with its key.
     virtual void put(table_store& store, const row& r, bool record) = 0;
+    // A hint, a few changes ahead of apply(store, change): start loading what it will read.
+    virtual void prefetch(const table_store& /*store*/, const change_event& /*change*/) noexcept {}
     // Records a truncate, and the difference between two copies of the table (a swap).
     virtual void record_truncate() = 0;
     virtual void record_difference(const table_store& before, const table_store& after) = 0;

@@ -26,17 +26,17 @@ value value_view::to_value() const {
         case t::timestamptz:
             return value(timestamptz_value{i_});
         case t::text:
-            return value(std::string(s_));
+            return value(std::string(bytes()));
         case t::numeric:
-            return value(numeric_value{std::string(s_)});
+            return value(numeric_value{std::string(bytes())});
         case t::bytes:
-            return value(bytes_value{std::string(s_)});
+            return value(bytes_value{std::string(bytes())});
         case t::interval:
-            return value(interval_value{std::string(s_)});
+            return value(interval_value{std::string(bytes())});
         case t::json:
-            return value(json_value{std::string(s_)});
+            return value(json_value{std::string(bytes())});
         case t::array:
-            return value(array_value{std::string(s_)});
+            return value(array_value{std::string(bytes())});
     }
     return value();
 }

@@ -75,13 +75,11 @@ class packed_row {
 
     packed_row clone() const;
 
-    // For containers that keep rows as bare pointers: release() gives up ownership of the
-    // bytes, adopt() takes back bytes a packed_row released.
-    [[nodiscard]] const std::byte* release() noexcept { return data_.release(); }
-    static packed_row adopt(const std::byte* data) noexcept {
-        // The bytes were allocated writable by encode(); only the pointer lost its mutability.
-        return packed_row(std::unique_ptr<std::byte[]>(const_cast<std::byte*>(data)));
-    }
+    // The size encode(values) would take, and the encoding written at `out`, which must
+    // have that many bytes: for a container that keeps rows in memory of its own, or reuses
+    // a row's bytes for a new version of the same size. encoded_size throws like encode.
+    static std::size_t encoded_size(std::span<const value_view> values);
+    static void encode_into(std::byte* out, std::span<const value_view> values) noexcept;
 
     bool empty() const noexcept { return data_ == nullptr; }
     explicit operator bool() const noexcept { return data_ != nullptr; }

@@ -57,7 +57,8 @@ class value_view {
     static value_view from_bytes(value::type t, std::string_view s) noexcept {
         value_view v;
         v.type_ = t;
-        v.s_ = s;
+        v.p_ = s.data();
+        v.n_ = s.size();
         return v;
     }
     static value_view from_bool(bool b) noexcept {
@@ -73,11 +74,12 @@ class value_view {
     bool is_null() const noexcept { return type_ == value::type::null; }
     bool is_unchanged() const noexcept { return type_ == value::type::unchanged; }
 
-    // The integer content of boolean (0/1), int64, date, time, timestamp and timestamptz.
+    // The integer content of boolean (0/1), int64, date, time, timestamp and timestamptz
+    // (0 for null and unchanged).
     std::int64_t integer() const noexcept { return i_; }
     double float64() const noexcept { return d_; }
-    // The bytes of text, numeric, bytes, interval, json and array.
-    std::string_view bytes() const noexcept { return s_; }
+    // The bytes of text, numeric, bytes, interval, json and array (only those).
+    std::string_view bytes() const noexcept { return {p_, n_}; }
 
     // An owning copy.
     value to_value() const;
@@ -88,7 +90,7 @@ class value_view {
             return static_cast<std::uint8_t>(a.type_) <=> static_cast<std::uint8_t>(b.type_);
         }
         if (a.type_ == value::type::float64) return compare_doubles(a.d_, b.d_);
-        if (is_byte_string(a.type_)) return compare_bytes(a.s_, b.s_);
+        if (is_byte_string(a.type_)) return compare_bytes(a.bytes(), b.bytes());
         return a.i_ <=> b.i_;
     }
     friend bool operator==(const value_view& a, const value_view& b) noexcept {
@@ -115,10 +117,14 @@ class value_view {
         return std::strong_ordering::equal;
     }
 
+    // 24 bytes: what a view holds depends on its alternative.
     value::type type_ = value::type::null;
-    std::int64_t i_ = 0;
-    double d_ = 0;
-    std::string_view s_;
+    union {
+        std::int64_t i_ = 0;  // boolean, int64, date, time, timestamp, timestamptz
+        double d_;            // float64
+        const char* p_;       // byte strings, with n_
+    };
+    std::size_t n_ = 0;
 };
 
 inline value_view value_view::of(const value& v) noexcept {
