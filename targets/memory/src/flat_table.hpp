@@ -22,7 +22,6 @@
 #include <cstdint>
 #include <memory>
 #include <utility>
-#include <vector>
 
 namespace laredo::targets::memory::detail {
 
@@ -139,30 +138,39 @@ class flat_table {
         if (capacity < min_capacity) capacity = min_capacity;
         flat_table out(capacity, growth_);
         // hash_of reads what each word points to and each word lands on a random slot: two
-        // cache misses a word. Three passes keep both streams ahead of the CPU: the words in
-        // slot order, their hashes (the words a few ahead prefetched), then the stores (the
-        // slots a few ahead prefetched).
-        constexpr std::size_t ahead = 8;
-        std::vector<word> words;
-        words.reserve(size_);
-        for (std::size_t i = 0; i < capacity_; ++i) {
-            if (is_live(slots_[i])) words.push_back(slots_[i] & word_mask);
-        }
-        std::vector<std::uint64_t> hashes(words.size());
-        for (std::size_t j = 0; j < words.size(); ++j) {
-            if (j + ahead < words.size()) {
-                __builtin_prefetch(reinterpret_cast<const void*>(words[j + ahead]));
-            }
+        // cache misses a word. The words go through a small ring in three steps, each a few
+        // words behind the one before: prefetch what the word points to, hash it and
+        // prefetch its new slot, store it.
+        constexpr std::size_t ring = 16;
+        constexpr std::size_t hash_lag = 8;
+        constexpr std::size_t store_lag = 4;
+        word words[ring];
+        std::uint64_t hashes[ring];
+        std::size_t taken = 0;
+        std::size_t hashed = 0;
+        std::size_t stored = 0;
+        const auto hash_next = [&] {
+            const std::size_t j = hashed++ % ring;
             hashes[j] = hash_of(words[j]);
-        }
-        for (std::size_t j = 0; j < words.size(); ++j) {
-            if (j + ahead < words.size())
-                __builtin_prefetch(&out.slots_[out.home(hashes[j + ahead])]);
+            __builtin_prefetch(&out.slots_[out.home(hashes[j])]);
+        };
+        const auto store_next = [&] {
+            const std::size_t j = stored++ % ring;
             std::size_t k = out.home(hashes[j]);
             while (out.slots_[k] != empty_slot) k = out.next(k);
             out.slots_[k] = tag_of(hashes[j]) | words[j];
+        };
+        for (std::size_t i = 0; i < capacity_; ++i) {
+            if (!is_live(slots_[i])) continue;
+            const word w = slots_[i] & word_mask;
+            __builtin_prefetch(reinterpret_cast<const void*>(w));
+            words[taken++ % ring] = w;
+            if (taken - hashed > hash_lag) hash_next();
+            if (hashed - stored > store_lag) store_next();
         }
-        out.size_ = words.size();
+        while (hashed < taken) hash_next();
+        while (stored < hashed) store_next();
+        out.size_ = taken;
         return out;
     }
 
