@@ -19,7 +19,9 @@
 //
 // Knobs (environment): ROWS=1000000 REPS=3 SMALL_TXNS=100000 SMALL_ROWS_PER_TXN=10 THREADS=2
 // LATENCY_RATE=5000 LATENCY_SECONDS=10 LATENCY_WRITERS=8 DECODING_WORK_MEM=64MB
-// PHASES=baseline,stream,latency PGBIN=/usr/lib/postgresql/15/bin
+// PHASES=baseline,stream,latency PGBIN=/usr/lib/postgresql/15/bin; and, to try other settings
+// than the library's defaults, BASELINE_BATCH_ROWS, CHANGE_BATCH_SIZE (source_options) and
+// PIPELINE_BUFFER (pipeline_options::buffer_size).
 
 #include "source_bench.hpp"
 
@@ -56,6 +58,9 @@ bench_settings bench_settings::from_environment() {
     s.latency_writers = std::max<std::uint64_t>(1, env_u64("LATENCY_WRITERS", s.latency_writers));
     s.decoding_work_mem = env_text("DECODING_WORK_MEM", s.decoding_work_mem);
     s.phases = env_text("PHASES", s.phases);
+    s.baseline_batch_rows = env_u64("BASELINE_BATCH_ROWS", 0);
+    s.change_batch_size = env_u64("CHANGE_BATCH_SIZE", 0);
+    s.pipeline_buffer = env_u64("PIPELINE_BUFFER", 0);
     if (s.rows == 0 || s.small_txns == 0 || s.small_rows_per_txn == 0 || s.latency_rate == 0 ||
         s.latency_seconds == 0) {
         throw std::runtime_error(
@@ -96,7 +101,15 @@ pg::source_options bench_context::source_options(const std::string& slot, pg::sl
     o.mode = mode;
     o.publication.name = publication;
     o.publication.create = create;
+    if (settings.baseline_batch_rows) o.baseline_batch_rows = settings.baseline_batch_rows;
+    if (settings.change_batch_size) o.change_batch_size = settings.change_batch_size;
     return o;
+}
+
+pipeline_options bench_context::pipeline() const {
+    pipeline_options p;
+    if (settings.pipeline_buffer) p.buffer_size = settings.pipeline_buffer;
+    return p;
 }
 
 void bench_context::sql(const std::string& statements) const { cluster.exec(statements, dbname); }
@@ -168,7 +181,7 @@ baseline_run engine_baseline(bench_context& ctx, const std::string& slot, bool i
                      ctx.settings.threads);
     const auto inner = make_target(indexed);
     auto target = std::make_shared<measured_target>(inner, rows);
-    host.add_pipeline(table, target);
+    host.add_pipeline(table, target, ctx.pipeline());
     const auto threads_before = thread_cpu_s();
     const double t0 = now_s();
     host.start();
@@ -202,7 +215,8 @@ baseline_run engine_baseline(bench_context& ctx, const std::string& slot, bool i
     std::cerr << "[source_bench]   " << (indexed ? "indexed" : "counting") << ": "
               << fixed(r.copy.seconds, 3) << " s, first batch after " << fixed(r.to_first_rows_s, 3)
               << " s, server backend CPU " << fixed(r.copy.server_cpu_seconds, 2)
-              << " s, CPU per thread of ours:" << threads << " s\n";
+              << " s, CPU per thread of ours:" << threads << " s, in the target "
+              << fixed(target->apply_seconds(), 3) << " s\n";
     if (target->applied() != rows || r.copy.rows != rows) {
         throw std::runtime_error("engine baseline: " + std::to_string(target->applied()) +
                                  " rows applied, " + std::to_string(r.copy.rows) + " read, " +
@@ -349,6 +363,11 @@ int main() {
         metric("small_txns", std::to_string(settings.small_txns));
         metric("small_rows_per_txn", std::to_string(settings.small_rows_per_txn));
         metric("engine_threads", std::to_string(settings.threads));
+        const auto defaults = ctx.source_options(
+            "defaults", laredo::sources::postgres::slot_mode::ephemeral, "defaults", true);
+        metric("baseline_batch_rows", std::to_string(defaults.baseline_batch_rows));
+        metric("change_batch_size", std::to_string(defaults.change_batch_size));
+        metric("pipeline_buffer", std::to_string(ctx.pipeline().buffer_size));
 
         if (settings.runs("baseline")) run_baseline_phase(ctx);
         if (settings.runs("stream")) run_stream_phase(ctx);

@@ -7,6 +7,7 @@
 
 #include "laredo/sources/postgres/source_options.hpp"
 
+#include "laredo/pipeline_options.hpp"
 #include "laredo/sync_target.hpp"
 
 #include <cstdint>
@@ -26,6 +27,10 @@ struct bench_settings {
     std::uint64_t latency_seconds = 10;
     std::uint64_t latency_writers = 8;  // connections the paced writer spreads commits over
     std::string decoding_work_mem = "64MB";
+    // Tuning of the source and the pipeline; 0 keeps the library's default.
+    std::uint64_t baseline_batch_rows = 0;
+    std::uint64_t change_batch_size = 0;
+    std::uint64_t pipeline_buffer = 0;
     std::string phases = "baseline,stream,latency";
 
     // From the environment (see source_bench.cpp); throws std::runtime_error for bad values.
@@ -50,6 +55,8 @@ struct bench_context {
 
     // libpq conninfo of the superuser in the bench database, with laredo's session settings.
     std::string conninfo() const;
+    // The pipeline's options (PIPELINE_BUFFER).
+    pipeline_options pipeline() const;
     // The same for a postgres_source: `slot` in `mode`, reading `publication` (created and kept
     // by laredo when `create`).
     sources::postgres::source_options source_options(const std::string& slot,

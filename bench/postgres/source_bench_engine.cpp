@@ -78,12 +78,13 @@ engine_host::~engine_host() {
     for (auto& t : threads_) t.join();
 }
 
-void engine_host::add_pipeline(const table_identifier& table, std::shared_ptr<sync_target> target) {
+void engine_host::add_pipeline(const table_identifier& table, std::shared_ptr<sync_target> target,
+                               pipeline_options pipeline) {
     engine_options options;
     options.observer = observer_;
     auto b = laredo::engine::builder();
     b.add_source("pg", source_);
-    b.add_pipeline("pg", table, std::move(target));
+    b.add_pipeline("pg", table, std::move(target), std::move(pipeline));
     b.with_options(std::move(options));
     engine_.emplace(b.build(ctx_.get_executor()));
 }

@@ -60,7 +60,8 @@ class engine_host {
     const bench_observer& observer() const { return *observer_; }
 
     // Builds the engine with one pipeline (call once, before start).
-    void add_pipeline(const table_identifier& table, std::shared_ptr<sync_target> target);
+    void add_pipeline(const table_identifier& table, std::shared_ptr<sync_target> target,
+                      pipeline_options options);
     void start();
     // Throws std::runtime_error when the pipeline is not streaming within `timeout`.
     void wait_ready(std::chrono::milliseconds timeout);

@@ -126,7 +126,7 @@ void run_latency_phase(bench_context& ctx) {
 
     engine_host host(ctx.source_options("lat_slot", pg::slot_mode::ephemeral, "lat_pub", true),
                      s.threads);
-    host.add_pipeline(table_identifier("public", "lat"), target);
+    host.add_pipeline(table_identifier("public", "lat"), target, ctx.pipeline());
     host.start();
     host.wait_ready(120s);
 

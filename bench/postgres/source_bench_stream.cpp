@@ -59,7 +59,7 @@ run_figures engine_stream(bench_context& ctx, const workload& w, const std::stri
     auto target = std::make_shared<measured_target>(inner, w.rows,
                                                     host.source().position_from_string(slot_lsn));
     auto done = target->done();
-    host.add_pipeline(table, target);
+    host.add_pipeline(table, target, ctx.pipeline());
     const double t0 = now_s();
     const double c0 = process_cpu_s();
     host.start();

@@ -54,7 +54,9 @@ awaitable<void> measured_target::on_init(const table_identifier& table, schema_p
 
 awaitable<void> measured_target::on_baseline_rows(const table_identifier& table,
                                                   std::span<const row> rows) {
+    const double t0 = now_s();
     co_await inner_->on_baseline_rows(table, rows);
+    apply_seconds_ += now_s() - t0;
     count(rows.size());
 }
 
@@ -65,7 +67,9 @@ awaitable<void> measured_target::on_baseline_complete(const table_identifier& ta
 
 awaitable<void> measured_target::on_changes(const table_identifier& table,
                                             std::span<const change_event> changes) {
+    const double t0 = now_s();
     co_await inner_->on_changes(table, changes);
+    apply_seconds_ += now_s() - t0;
     if (after_changes_) after_changes_(changes);
     count(changes.size());
 }

@@ -55,6 +55,9 @@ class measured_target final : public sync_target {
     using changes_hook = std::function<void(std::span<const change_event>)>;
     void after_changes(changes_hook hook) { after_changes_ = std::move(hook); }
     std::uint64_t applied() const noexcept { return applied_.load(); }
+    // Wall time spent inside `inner` applying baseline rows and changes (read it after the
+    // engine stopped).
+    double apply_seconds() const noexcept { return apply_seconds_; }
     const std::shared_ptr<sync_target>& inner() const noexcept { return inner_; }
 
     std::string type_name() const override { return inner_->type_name(); }
@@ -104,6 +107,7 @@ class measured_target final : public sync_target {
     const std::uint64_t expected_;
     const std::optional<position> resume_at_;
     std::atomic<std::uint64_t> applied_{0};
+    double apply_seconds_ = 0;
     std::promise<finish> done_;
     changes_hook after_changes_;
 };
