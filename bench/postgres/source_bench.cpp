@@ -316,7 +316,9 @@ using namespace laredo::bench::postgres;
 std::string proc_field(const char* file, const std::string& key) {
     std::ifstream in(file);
     for (std::string line; std::getline(in, line);) {
-        if (line.rfind(key, 0) == 0) return line.substr(line.find(':') + 1);
+        if (line.rfind(key, 0) != 0) continue;
+        const auto value = line.find_first_not_of(" \t", line.find(':') + 1);
+        return value == std::string::npos ? std::string() : line.substr(value);
     }
     return "unknown";
 }
@@ -355,7 +357,7 @@ int main() {
         std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
         metric("date", date);
         metric("host_cpus", std::to_string(std::thread::hardware_concurrency()));
-        metric("host_cpu_model", proc_field("/proc/cpuinfo", "model name").substr(1));
+        metric("host_cpu_model", proc_field("/proc/cpuinfo", "model name"));
         metric("host_mem_total", proc_field("/proc/meminfo", "MemTotal"));
         metric("pg_version", ctx.value("SHOW server_version"));
         metric("logical_decoding_work_mem", ctx.value("SHOW logical_decoding_work_mem"));
