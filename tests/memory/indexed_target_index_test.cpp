@@ -247,3 +247,23 @@ TEST(indexed_target_lookup, lookup_index_does_not_expose_the_lookup_fields) {
     init(t);
     EXPECT_THROW((void)t.lookup_index("", {value("ann")}), error);
 }
+
+TEST(indexed_target_index, reports_the_bytes_of_rows_and_of_index_tables) {
+    indexed_target plain;
+    indexed_target indexed(indexed_options());
+    init(plain);
+    init(indexed);
+    std::vector<row> rows;
+    for (int i = 0; i < 1000; ++i) {
+        rows.push_back(user(i, "name" + std::to_string(i), "e" + std::to_string(i) + "@x", "red"));
+    }
+    baseline(plain, rows);
+    baseline(indexed, rows);
+    // The same packed rows; three secondary tables beside the key's.
+    EXPECT_EQ(plain.packed_bytes(), indexed.packed_bytes());
+    EXPECT_GT(plain.packed_bytes(), 1000u * 20);
+    EXPECT_GT(plain.index_bytes(), 1000u * 8);
+    EXPECT_GT(indexed.index_bytes(), plain.index_bytes() + 2 * 1000u * 8);
+    apply(plain, {truncate_of()});
+    EXPECT_EQ(plain.packed_bytes(), 0u);
+}
