@@ -1,7 +1,5 @@
 #include "source_test_support.hpp"
 
-#include "laredo/sources/postgres/value_converter.hpp"
-
 #include <boost/asio/use_future.hpp>
 
 #include <libpq-fe.h>
@@ -170,46 +168,13 @@ void engine_run::stop() {
     engine_->async_stop(asio::use_future).get();
 }
 
-namespace {
-
-std::string key_text(const row& r) {
-    std::string out;
-    for (const auto& v : r.key()) out += v.to_string() + "|";
-    return out;
-}
-
-std::string row_text(const row& r) {
-    std::string out;
-    for (std::size_t i = 0; i < r.size(); ++i)
-        out += r.schema()->column(i).name + "=" + r[i].to_string() + ";";
-    return out;
-}
-
-}  // namespace
-
-contents target_contents(const indexed_target& target) {
-    contents out;
-    target.for_each([&](const row& r) { out[key_text(r)] = row_text(r); });
-    return out;
-}
-
 contents table_contents(const table_identifier& table, const schema_ptr& schema) {
     std::string columns;
     for (const auto& c : schema->columns())
         columns += (columns.empty() ? "\"" : ", \"") + c.name + "\"";
     const auto result =
         sql_query("SELECT " + columns + " FROM \"" + table.schema + "\".\"" + table.table + "\"");
-    value_converter types;
-    contents out;
-    for (const auto& fields : result.rows) {
-        std::vector<value> values;
-        for (std::size_t i = 0; i < fields.size(); ++i) {
-            values.push_back(fields[i] ? types.convert(result.types[i], *fields[i]) : value());
-        }
-        row r(schema, std::move(values));
-        out[key_text(r)] = row_text(r);
-    }
-    return out;
+    return rows_contents(schema, result.types, result.rows);
 }
 
 void expect_target_matches_table(const indexed_target& target, const table_identifier& table,

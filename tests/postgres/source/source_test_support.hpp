@@ -4,6 +4,7 @@
 // blocking SQL, an engine running on its own threads, and the full comparison of a target with
 // its table.
 
+#include "contents.hpp"
 #include "pg_cluster_environment.hpp"
 
 #include "laredo/engine.hpp"
@@ -113,11 +114,7 @@ class engine_run {
     bool stopped_ = false;
 };
 
-// The rows of a target and of its table, keyed by their key, every value as
-// laredo::value::to_string() after conversion by type OID (the source's converter): equal
-// maps mean equal contents.
-using contents = std::map<std::string, std::string>;
-contents target_contents(const indexed_target& target);
+// The rows of a table now, in `schema`'s columns (contents.hpp).
 contents table_contents(const table_identifier& table, const schema_ptr& schema);
 
 // Waits until the target equals its table (compares full contents); on timeout, fails with
