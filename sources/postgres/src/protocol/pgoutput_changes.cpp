@@ -13,7 +13,7 @@ change_decoder::change_decoder(value_converter& types, change_decoder_options op
     : types_(types), options_(options) {}
 
 bool change_decoder::wanted(const relation_info& relation) const noexcept {
-    return !options_.only_catalog_tables || relations_.catalog_schema(relation.table) != nullptr;
+    return !options_.only_catalog_tables || relation.has_catalog_schema;
 }
 
 change_event& change_decoder::start_event(const relation_info& relation, change_action action,

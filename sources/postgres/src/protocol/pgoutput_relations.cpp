@@ -157,6 +157,7 @@ relation_cache::update_result relation_cache::apply(const relation_message& mess
         it->second.identity == next.identity && it->second.columns == next.columns) {
         return {it->second, relation_change::unchanged};
     }
+    next.has_catalog_schema = catalog_schema(next.table) != nullptr;
     try {
         next.schema = build_schema(next.columns, catalog_schema(next.table), types);
     } catch (const error& e) {
@@ -178,6 +179,8 @@ void relation_cache::set_catalog_schema(const table_identifier& table, schema_pt
                     fmt::format("no schema given for {}", table.to_string()));
     }
     catalog_[table] = std::move(schema);
+    for (auto& [id, relation] : relations_)
+        if (relation.table == table) relation.has_catalog_schema = true;
 }
 
 void relation_cache::rebuild_schemas(const table_identifier& table, const value_converter& types) {

@@ -52,6 +52,8 @@ struct relation_info {
     // for the table (set_catalog_schema), otherwise the columns with the key flag, in column
     // order (with REPLICA IDENTITY FULL that is every column: set the catalog schema).
     schema_ptr schema;
+    // A catalog schema is set for the table (kept here so a change need not look it up).
+    bool has_catalog_schema = false;
 };
 
 enum class relation_change : std::uint8_t {
