@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds laredo (release), and runs the demo: the CSV example source
-# feeding the engine into indexed memory targets, printing what happens.
+# The README's first command. Installs what is needed, builds laredo (release), starts a
+# throwaway PostgreSQL 15 in a temporary directory, and runs the main job against it
+# (laredo-pg-demo): a demo schema with 1,000,000 rows, the baseline with its progress, a write
+# workload streamed into indexed memory targets, and a final check that every target equals its
+# table. The cluster is removed on exit or Ctrl-C. Arguments go to laredo-pg-demo
+# (--rows N, --seconds S). No standard input is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,5 +17,14 @@ if [ -d "$build" ]; then
 else
   meson setup "$build" "${options[@]}" >/dev/null
 fi
-ninja -C "$build" examples/demo/laredo-demo
-exec "$build/examples/demo/laredo-demo" "$@"
+ninja -C "$build" examples/pg_demo/laredo-pg-demo
+
+source scripts/throwaway-postgres.sh
+echo "starting a throwaway PostgreSQL 15 (logical replication on)"
+throwaway_postgres_start
+echo "PostgreSQL is up: $THROWAWAY_PG_CONNINFO"
+status=0
+"$build/examples/pg_demo/laredo-pg-demo" "$THROWAWAY_PG_CONNINFO" "$@" || status=$?
+echo "stopping PostgreSQL and removing $THROWAWAY_PG_DIR"
+throwaway_postgres_stop
+exit "$status"
