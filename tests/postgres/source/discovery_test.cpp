@@ -184,5 +184,37 @@ TEST(pg_source_discovery, a_column_list_limits_the_columns_and_must_keep_the_key
     EXPECT_THAT(keyless.error, HasSubstr("key column \"id\""));
 }
 
+TEST(pg_source_discovery, no_free_replication_slot_is_an_error_naming_the_setting) {
+    drop_slot_and_publication("disc_slots");
+    sql("DROP TABLE IF EXISTS disc_slots; CREATE TABLE disc_slots (id int PRIMARY KEY)");
+    // Take every free slot.
+    const int free_slots =
+        std::stoi(sql_value("SELECT current_setting('max_replication_slots')::int - count(*) FROM "
+                            "pg_replication_slots"));
+    for (int i = 0; i < free_slots; ++i)
+        sql("SELECT pg_create_physical_replication_slot('disc_fill_" + std::to_string(i) + "')");
+    const auto out =
+        init_source(options_for("disc_slots"), {table_identifier("public", "disc_slots")});
+    sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name "
+        "LIKE 'disc_fill_%'");
+    EXPECT_THAT(out.error, HasSubstr("no free replication slot"));
+    EXPECT_THAT(out.error, HasSubstr("max_replication_slots"));
+    EXPECT_TRUE(out.fatal);
+}
+
+TEST(pg_source_discovery, wal_level_below_logical_is_an_error_naming_the_setting) {
+    // A cluster of its own, without logical decoding.
+    laredo::testing::pg_cluster_options o;
+    o.name = "wal-replica";
+    o.settings = {"wal_level = replica"};
+    laredo::testing::pg_cluster replica_only(o);
+    auto options = options_for("disc_wal");
+    options.connection.port = replica_only.port();
+    const auto out = init_source(options, {table_identifier("public", "anything")});
+    EXPECT_THAT(out.error, HasSubstr("wal_level is 'replica'"));
+    EXPECT_THAT(out.error, HasSubstr("ALTER SYSTEM SET wal_level = logical"));
+    EXPECT_TRUE(out.fatal);
+}
+
 }  // namespace
 }  // namespace laredo::sources::postgres::testing

@@ -148,6 +148,52 @@ TEST(pg_source_end_to_end, reloading_a_table_while_writes_go_on_leaves_it_equal_
     EXPECT_EQ(run.observer()->baselines_started.load(), 2);
 }
 
+TEST(pg_source_end_to_end, a_partitioned_table_arrives_under_its_own_name) {
+    drop_slot_and_publication("e2e_part");
+    sql("DROP TABLE IF EXISTS e2e_part; CREATE TABLE e2e_part (region int, id int, v text, "
+        "PRIMARY KEY (region, id)) PARTITION BY LIST (region); CREATE TABLE e2e_part_1 "
+        "PARTITION OF e2e_part FOR VALUES IN (1); CREATE TABLE e2e_part_2 PARTITION OF e2e_part "
+        "FOR VALUES IN (2); INSERT INTO e2e_part VALUES (1, 1, 'a'), (2, 1, 'b')");
+    const table_identifier t("public", "e2e_part");
+    auto target = std::make_shared<indexed_target>();
+    engine_run run(options_for("e2e_part"), {{t, target}});
+    run.start();
+    ASSERT_TRUE(run.ready());
+    EXPECT_EQ(sql_value("SELECT pubviaroot FROM pg_publication WHERE pubname = 'e2e_part_pub'"),
+              "t");
+    // Changes of the partitions, a row moving between them included.
+    sql("INSERT INTO e2e_part VALUES (1, 2, 'c'), (2, 2, 'd'); UPDATE e2e_part SET region = 2, id "
+        "= 9 "
+        "WHERE region = 1 AND id = 1; DELETE FROM e2e_part WHERE region = 2 AND id = 2");
+    expect_target_matches_table(*target, t);
+}
+
+TEST(pg_source_end_to_end, a_row_filter_and_a_column_list_apply_to_baseline_and_stream) {
+    drop_slot_and_publication("e2e_filter");
+    sql("DROP TABLE IF EXISTS e2e_filter; CREATE TABLE e2e_filter (id int PRIMARY KEY, active "
+        "bool NOT NULL, name text, secret text); INSERT INTO e2e_filter VALUES (1, true, 'a', "
+        "'s1'), (2, false, 'b', 's2')");
+    const table_identifier t("public", "e2e_filter");
+    auto options = options_for("e2e_filter");
+    options.publication.tables[t].row_filter = "active";
+    options.publication.tables[t].columns = {"id", "active", "name"};
+    options.publication.publish = {"insert", "truncate"};  // a filter on other columns than the
+                                                           // key needs no UPDATE/DELETE
+    auto target = std::make_shared<indexed_target>();
+    engine_run run(options, {{t, target}});
+    run.start();
+    ASSERT_TRUE(run.ready());
+    EXPECT_EQ(target->count(), 1u);
+    sql("INSERT INTO e2e_filter VALUES (3, true, 'c', 's3'), (4, false, 'd', 's4')");
+    ASSERT_TRUE(wait_until([&] { return target->count() == 2; }));
+    const auto schema = target->schema();
+    ASSERT_TRUE(schema);
+    EXPECT_FALSE(schema->index_of("secret").has_value());
+    EXPECT_TRUE(target->get(3).has_value());
+    EXPECT_FALSE(target->get(4).has_value());
+    EXPECT_FALSE(target->get(2).has_value());
+}
+
 TEST(pg_source_end_to_end, over_tls_with_verify_full) {
     drop_slot_and_publication("e2e_tls");
     sql("DROP TABLE IF EXISTS e2e_tls; CREATE TABLE e2e_tls (id int PRIMARY KEY, v text); INSERT "
