@@ -8,6 +8,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libfmt-dev libpq-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 openssl ca-certificates procps
+  # laredo-server: TOML configuration.
+  libtomlplusplus-dev
 )
 
 missing=()
