@@ -7,7 +7,8 @@
 // Prints "ready" on stdout once every pipeline streams. On SIGUSR1 it writes each target's
 // contents (contents.hpp, one "key\trow" line each, in key order) to DUMP_DIR/<schema.table>
 // and then DUMP_DIR/done-<n> for the n-th request. SIGTERM or SIGINT stop it gracefully (exit
-// 0); anything that goes wrong exits non-zero with the reason on stderr.
+// 0); anything that goes wrong (a pipeline in ERROR for 10 s among it) exits non-zero with the
+// reason on stderr.
 
 #include "contents.hpp"
 
@@ -120,7 +121,24 @@ int main(int argc, char** argv) {
         while (!stop && !engine.await_ready(200ms)) {
         }
         if (!stop) std::cout << "ready" << std::endl;
-        while (!stop) std::this_thread::sleep_for(50ms);
+        // A pipeline that stays in ERROR will not catch up: say why and end, so the test
+        // reports the reason instead of waiting for targets that cannot converge.
+        auto failing_since = std::chrono::steady_clock::time_point::max();
+        while (!stop) {
+            std::this_thread::sleep_for(50ms);
+            std::string failed;
+            for (const auto& p : engine.pipelines())
+                if (p.state == laredo::pipeline_state::error)
+                    failed = p.table.to_string() + ": " + p.last_error;
+            if (failed.empty()) {
+                failing_since = std::chrono::steady_clock::time_point::max();
+            } else if (failing_since == std::chrono::steady_clock::time_point::max()) {
+                failing_since = std::chrono::steady_clock::now();
+            } else if (std::chrono::steady_clock::now() - failing_since > 10s) {
+                std::cerr << "chaos_engine: a pipeline stays in ERROR: " << failed << std::endl;
+                std::_Exit(3);
+            }
+        }
         signals.cancel();
         engine.async_stop(asio::use_future).get();
         for (auto& t : threads) t.join();
