@@ -216,6 +216,55 @@ TEST(httpsync_failures, a_connection_reset_mid_request_or_mid_response_is_retrie
     EXPECT_EQ(server.request_count(), 3u);
 }
 
+TEST(httpsync_failures, a_hang_up_or_a_malformed_response_is_retried_on_a_new_connection) {
+    test_server server;
+    server.script(
+        {reply{.what = reply::fault::hang_up}, reply{.what = reply::fault::malformed}, reply{}});
+    run([&](boost::asio::io_context&) -> awaitable<void> {
+        auto o = fast_options(server);
+        http_sync_target t(o);
+        co_await t.on_init(users, user_schema());
+        co_await send(t, insert_change(1, 1));
+        co_await t.on_close(users);
+        EXPECT_EQ(t.confirmed_position(), position::from_sequence(1));
+        EXPECT_EQ(t.metrics().retries, 2u);
+        EXPECT_EQ(t.metrics().batches_sent, 1u);
+    });
+    // The same batch three times, each on a connection of its own.
+    const auto seen = server.requests_to("/changes");
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(seen[0].body, seen[2].body);
+    EXPECT_EQ(server.connections(), 3u);
+}
+
+TEST(httpsync_failures, an_endpoint_that_only_answers_garbage_fails_the_batch_naming_why) {
+    test_server server;
+    server.set_default(reply{.what = reply::fault::malformed});
+    auto store = std::make_shared<deadletter::memory_store>();
+    run([&](boost::asio::io_context&) -> awaitable<void> {
+        auto o = fast_options(server);
+        o.batch_size = 1;
+        o.max_retries = 1;
+        o.dead_letters = store;
+        o.pipeline_id = "p";
+        http_sync_target t(o);
+        co_await t.on_init(users, user_schema());
+        co_await send(t, insert_change(1, 1));
+        // The second change of this call waits for room and sees the first batch fail.
+        const auto code = co_await failure_of(t, insert_change(2, 2), insert_change(3, 3));
+        EXPECT_EQ(code, make_error_code(errc::target_failed));
+        EXPECT_FALSE(t.confirmed_position().has_value());
+        EXPECT_EQ(t.metrics().failures, 1u);
+    });
+    const auto letters = store->list("p");
+    ASSERT_EQ(letters.size(), 1u);
+    EXPECT_EQ(letters[0].attempts, 2);
+    EXPECT_EQ(letters[0].error_code.rfind("beast.http:", 0), 0u) << letters[0].error_code;
+    EXPECT_NE(letters[0].error_message.find("POST " + server.url() + "/hooks/changes"),
+              std::string::npos)
+        << letters[0].error_message;
+}
+
 TEST(httpsync_failures, a_request_that_times_out_is_retried) {
     test_server server;
     server.script({reply{.delay = 2s}});

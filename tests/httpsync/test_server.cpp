@@ -114,6 +114,17 @@ struct test_server::impl : std::enable_shared_from_this<impl> {
             if (ec) co_return;
             record(parser.get(), id, /*with_body=*/true);
             const bool keep_alive = parser.get().keep_alive() && !r.close;
+            if (r.what == reply::fault::hang_up) {
+                socket_of(stream).shutdown(tcp::socket::shutdown_send, ec);
+                co_return;
+            }
+            if (r.what == reply::fault::malformed) {
+                static constexpr std::string_view junk = "HTTP/1.1 OK-ish\r\nno colon here\r\n\r\n";
+                co_await asio::async_write(stream, asio::buffer(junk.data(), junk.size()),
+                                           asio::redirect_error(use_awaitable, ec));
+                socket_of(stream).shutdown(tcp::socket::shutdown_send, ec);
+                co_return;
+            }
 
             while (stalled.load()) {
                 co_await unstalled.async_wait(asio::redirect_error(use_awaitable, ec));

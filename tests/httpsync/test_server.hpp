@@ -36,6 +36,8 @@ struct reply {
         none,
         reset_after_headers,  // read the request's headers, then reset the connection
         cut_response,         // send the headers and part of the body, then close
+        hang_up,              // read the whole request, then close without answering
+        malformed,            // read the whole request, answer bytes that are not HTTP, close
     };
 
     int status = 200;
