@@ -1,10 +1,12 @@
 // The source under failure: a terminated walsender and a restarted server (reconnect from the
 // last ACK), an ephemeral slot gone with its connection, a slot invalidated by
 // max_slot_wal_keep_size or dropped by an operator (a new slot and a new baseline, or a named
-// failure). Every case ends comparing the target with its table in full.
+// failure), another server behind the same address (a failover: a new baseline from it). Every
+// case ends comparing the target with its table in full.
 
 #include "async_test.hpp"
 #include "source_test_support.hpp"
+#include "tcp_relay.hpp"
 
 #include "laredo/change_handler.hpp"
 #include "laredo/error.hpp"
@@ -266,6 +268,53 @@ TEST(pg_source_failure, a_slot_lost_again_during_its_rebaseline_stops_naming_the
     EXPECT_THAT(second_loss, HasSubstr("max_slot_wal_keep_size"));
     EXPECT_THAT(second_loss, HasSubstr("again"));
     drop_slot_and_publication("fail_again");
+}
+
+TEST(pg_source_failure, another_server_behind_the_address_is_a_failover_and_rebaselines_from_it) {
+    // The address the source connects to moves to another server (another system identifier),
+    // which has the table and the publication as a promoted standby or a restored dump would,
+    // but not our slot, and other rows: positions of the old server mean nothing there.
+    laredo::testing::pg_cluster_options o;
+    o.name = "failover";
+    laredo::testing::pg_cluster other(o);
+    other.exec(
+        "CREATE TABLE fail_over (id int PRIMARY KEY, v text); INSERT INTO fail_over SELECT g, "
+        "'other ' || g FROM generate_series(1, 30) g; CREATE PUBLICATION fail_over_pub FOR "
+        "TABLE fail_over");
+    drop_slot_and_publication("fail_over");
+    create_table("fail_over", 20);
+    const table_identifier t("public", "fail_over");
+
+    tcp_relay relay(shared_pg_cluster().port());
+    auto options = quick_reconnects("fail_over", slot_mode::stateful);
+    options.connection.port = relay.port();
+    auto target = std::make_shared<indexed_target>();
+    {
+        engine_run run(options, {{t, target}});
+        run.start();
+        ASSERT_TRUE(run.ready());
+        sql("INSERT INTO fail_over VALUES (21, 'before')");
+        expect_target_matches_table(*target, t);
+
+        relay.redirect(other.port());
+        other.exec(
+            "INSERT INTO fail_over VALUES (31, 'after'); DELETE FROM fail_over WHERE id = 1");
+        expect_target_matches_table(*target, t, 60s, other);
+        EXPECT_GE(run.observer()->baselines_started.load(), 2);
+        {
+            std::lock_guard lock(run.observer()->mutex);
+            ASSERT_FALSE(run.observer()->rebaseline_reasons.empty());
+            EXPECT_THAT(run.observer()->rebaseline_reasons.front(),
+                        HasSubstr("failover or restore"));
+        }
+        // Streaming goes on from the new server's own slot.
+        other.exec("UPDATE fail_over SET v = 'streamed' WHERE id = 2");
+        expect_target_matches_table(*target, t, 30s, other);
+        EXPECT_EQ(other.query_value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = "
+                                    "'fail_over'"),
+                  "1");
+    }
+    drop_slot_and_publication("fail_over");
 }
 
 }  // namespace

@@ -39,7 +39,8 @@ namespace {
 
 struct pg_conn {
     PGconn* conn;
-    pg_conn() : conn(PQconnectdb(shared_pg_cluster().conninfo().c_str())) {
+    explicit pg_conn(const laredo::testing::pg_cluster& cluster)
+        : conn(PQconnectdb(cluster.conninfo().c_str())) {
         if (PQstatus(conn) != CONNECTION_OK) {
             const std::string why = PQerrorMessage(conn);
             PQfinish(conn);
@@ -60,8 +61,8 @@ void sql(const std::string& statements) {
     }
 }
 
-sql_rows sql_query(const std::string& query) {
-    pg_conn c;
+sql_rows sql_query(const std::string& query, const laredo::testing::pg_cluster& cluster) {
+    pg_conn c(cluster);
     PGresult* r = PQexec(c.conn, query.c_str());
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         const std::string why = PQresultErrorMessage(r);
@@ -113,7 +114,9 @@ void counting_observer::on_baseline_completed(const std::string&, const table_id
                                               std::uint64_t, duration) {
     ++baselines_completed;
 }
-void counting_observer::on_rebaseline_triggered(const std::string&, const std::string&) {
+void counting_observer::on_rebaseline_triggered(const std::string&, const std::string& reason) {
+    std::lock_guard lock(mutex);
+    rebaseline_reasons.push_back(reason);
     ++rebaselines;
 }
 void counting_observer::on_source_disconnected(const std::string&, const std::string& reason) {
@@ -168,17 +171,19 @@ void engine_run::stop() {
     engine_->async_stop(asio::use_future).get();
 }
 
-contents table_contents(const table_identifier& table, const schema_ptr& schema) {
+contents table_contents(const table_identifier& table, const schema_ptr& schema,
+                        const laredo::testing::pg_cluster& cluster) {
     std::string columns;
     for (const auto& c : schema->columns())
         columns += (columns.empty() ? "\"" : ", \"") + c.name + "\"";
-    const auto result =
-        sql_query("SELECT " + columns + " FROM \"" + table.schema + "\".\"" + table.table + "\"");
+    const auto result = sql_query(
+        "SELECT " + columns + " FROM \"" + table.schema + "\".\"" + table.table + "\"", cluster);
     return rows_contents(schema, result.types, result.rows);
 }
 
 void expect_target_matches_table(const indexed_target& target, const table_identifier& table,
-                                 std::chrono::milliseconds timeout) {
+                                 std::chrono::milliseconds timeout,
+                                 const laredo::testing::pg_cluster& cluster) {
     contents have;
     contents want;
     const bool same = wait_until(
@@ -186,7 +191,7 @@ void expect_target_matches_table(const indexed_target& target, const table_ident
             have = target_contents(target);
             const auto schema = target.schema();
             if (!schema) return false;
-            want = table_contents(table, schema);
+            want = table_contents(table, schema, cluster);
             return have == want;
         },
         timeout);

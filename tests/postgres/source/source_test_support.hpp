@@ -48,7 +48,8 @@ struct sql_rows {
     std::vector<std::uint32_t> types;
     std::vector<std::vector<std::optional<std::string>>> rows;
 };
-sql_rows sql_query(const std::string& query);
+sql_rows sql_query(const std::string& query,
+                   const laredo::testing::pg_cluster& cluster = shared_pg_cluster());
 std::string sql_value(const std::string& query);
 
 // Drops the slot (if any) and the publication (if any) of a test, so reruns start clean.
@@ -67,6 +68,7 @@ struct counting_observer : engine_observer {
     std::atomic<std::int64_t> estimated_rows{-1};
     mutable std::mutex mutex;
     std::vector<std::string> disconnect_reasons;
+    std::vector<std::string> rebaseline_reasons;
     std::vector<std::string> baseline_tables;
 
     void on_baseline_started(const std::string&, const table_identifier& table) override;
@@ -115,11 +117,13 @@ class engine_run {
 };
 
 // The rows of a table now, in `schema`'s columns (contents.hpp).
-contents table_contents(const table_identifier& table, const schema_ptr& schema);
+contents table_contents(const table_identifier& table, const schema_ptr& schema,
+                        const laredo::testing::pg_cluster& cluster = shared_pg_cluster());
 
-// Waits until the target equals its table (compares full contents); on timeout, fails with
-// the first differences.
+// Waits until the target equals its table in `cluster` (compares full contents); on timeout,
+// fails with the first differences.
 void expect_target_matches_table(const indexed_target& target, const table_identifier& table,
-                                 std::chrono::milliseconds timeout = 30s);
+                                 std::chrono::milliseconds timeout = 30s,
+                                 const laredo::testing::pg_cluster& cluster = shared_pg_cluster());
 
 }  // namespace laredo::sources::postgres::testing
