@@ -4,6 +4,7 @@
 #include "laredo/server/api/views.hpp"
 #include "laredo/server/common/describe.hpp"
 #include "laredo/server/http/server.hpp"
+#include "laredo/server/http/tls.hpp"
 #include "laredo/server/logging/log_observer.hpp"
 #include "laredo/server/metrics/collector.hpp"
 #include "laredo/server/status/tracker.hpp"
@@ -48,7 +49,18 @@ std::vector<std::string> check(const config::server_config& config) {
         return {describe(e)};
     }
     blocking.join();
-    return {};
+    // Certificates are read when the listeners start; --check reads them now so that a bad
+    // one is reported with the other problems instead of at startup.
+    std::vector<std::string> problems;
+    for (const auto& l : config.listeners) {
+        if (!l.tls) continue;
+        try {
+            (void)http::make_tls_context(*l.tls);
+        } catch (const std::exception& e) {
+            problems.push_back(describe(e));
+        }
+    }
+    return problems;
 }
 
 namespace {

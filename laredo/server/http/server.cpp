@@ -1,5 +1,7 @@
 #include "laredo/server/http/server.hpp"
 
+#include "laredo/server/http/tls.hpp"
+
 #include "laredo/error.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -394,24 +396,7 @@ void server::start() {
     auto& s = *state_;
     const auto where = s.listener.name + " listener (" + s.listener.address + ":" +
                        std::to_string(s.listener.port) + ")";
-    if (s.listener.tls) {
-        s.tls.emplace(asio::ssl::context::tls_server);
-        s.tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                           asio::ssl::context::no_tlsv1_1);
-        boost::system::error_code ec;
-        s.tls->use_certificate_chain_file(s.listener.tls->cert_path, ec);
-        if (ec)
-            throw error(errc::invalid_config, "api.tls.cert_path: cannot load certificate " +
-                                                  s.listener.tls->cert_path + ": " + ec.message());
-        s.tls->use_private_key_file(s.listener.tls->key_path, asio::ssl::context::pem, ec);
-        if (ec)
-            throw error(errc::invalid_config, "api.tls.key_path: cannot load private key " +
-                                                  s.listener.tls->key_path + ": " + ec.message());
-        if (SSL_CTX_check_private_key(s.tls->native_handle()) != 1)
-            throw error(errc::invalid_config,
-                        "api.tls: the private key does not match the certificate");
-    }
+    if (s.listener.tls) s.tls.emplace(make_tls_context(*s.listener.tls));
     boost::system::error_code ec;
     const tcp::endpoint endpoint(asio::ip::make_address(s.listener.address), s.listener.port);
     s.acceptor.open(endpoint.protocol(), ec);

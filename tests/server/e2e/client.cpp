@@ -6,10 +6,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <fcntl.h>
@@ -43,12 +45,12 @@ boost::json::value http_result::json() const {
     }
 }
 
-http_result http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                         const std::string& token, const std::string& body) {
-    asio::io_context ioc;
-    beast::tcp_stream stream(ioc);
-    stream.expires_after(std::chrono::seconds(60));
-    stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+namespace {
+
+// One request on a connected stream (plain or TLS); the response with its headers.
+template <typename Stream>
+http_result exchange(Stream& stream, const std::string& method, const std::string& target,
+                     const std::string& token, const std::string& body) {
     bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
     req.set(bhttp::field::host, "127.0.0.1");
     if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
@@ -68,8 +70,37 @@ http_result http_request(std::uint16_t port, const std::string& method, const st
     out.body = parser.get().body();
     for (const auto& f : parser.get())
         out.headers[std::string(f.name_string())] = std::string(f.value());
+    return out;
+}
+
+}  // namespace
+
+http_result http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& token, const std::string& body) {
+    asio::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(std::chrono::seconds(60));
+    stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    auto out = exchange(stream, method, target, token, body);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    return out;
+}
+
+http_result https_request(std::uint16_t port, const std::string& ca_file, const std::string& target,
+                          const std::string& token) {
+    asio::io_context ioc;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.load_verify_file(ca_file);
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
+    beast::get_lowest_layer(stream).connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    stream.handshake(asio::ssl::stream_base::client);
+    auto out = exchange(stream, "GET", target, token, {});
+    beast::error_code ignored;
+    stream.shutdown(ignored);
     return out;
 }
 

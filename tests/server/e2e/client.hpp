@@ -29,6 +29,11 @@ struct http_result {
 http_result http_request(std::uint16_t port, const std::string& method, const std::string& target,
                          const std::string& token = {}, const std::string& body = {});
 
+// GET over TLS, trusting only the certificate(s) in `ca_file`; throws when the handshake or
+// the verification fails.
+http_result https_request(std::uint16_t port, const std::string& ca_file, const std::string& target,
+                          const std::string& token = {});
+
 // Writes `bytes` on a fresh connection and reads until the server closes it (or `limit`
 // passes); returns what came back. For malformed and oversized requests.
 std::string raw_exchange(std::uint16_t port, const std::string& bytes,

@@ -585,6 +585,104 @@ TEST_F(server_config_e2e, the_installed_example_configuration_is_valid) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// A test source (no PostgreSQL needed) served over HTTPS with the certificate and key given.
+std::string tls_config_text(const std::filesystem::path& cert, const std::filesystem::path& key) {
+    return R"(
+[sources.demo]
+type = "testsource"
+[[sources.demo.tables]]
+schema = "public"
+table = "items"
+columns = [{ name = "id", type = "int8", key = true }, { name = "name" }]
+rows = [{ id = 1, name = "one" }, { id = 2, name = "two" }]
+[[tables]]
+source = "demo"
+schema = "public"
+table = "items"
+[[tables.targets]]
+type = "indexed-memory"
+[api]
+port = 0
+admin_tokens = [")" +
+           std::string(admin_token) + R"("]
+[api.tls]
+cert_path = ")" +
+           cert.string() +
+           R"("
+key_path = ")" +
+           key.string() +
+           R"("
+)";
+}
+
+// A self-signed certificate for 127.0.0.1 and its key (openssl, P-256: quick to generate).
+void make_certificate(const std::filesystem::path& cert, const std::filesystem::path& key) {
+    const auto command =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+        "-keyout " +
+        key.string() + " -out " + cert.string() + " > /dev/null 2>&1";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+TEST_F(server_config_e2e, the_api_serves_https_with_its_certificate_and_refuses_bad_ones) {
+    const auto cert = dir_.path() / "cert.pem";
+    const auto key = dir_.path() / "key.pem";
+    ASSERT_NO_FATAL_FAILURE(make_certificate(cert, key));
+    const auto file = dir_.path() / "tls.toml";
+    std::ofstream(file) << tls_config_text(cert, key);
+    {
+        server_process server(
+            {"--config", file.string(), "--conf-dir", (dir_.path() / "none").string()},
+            dir_.path());
+        const auto port = server.port_of("api");
+        EXPECT_THAT(server.log(), HasSubstr("https://127.0.0.1:" + std::to_string(port)));
+        http_result r;
+        const bool served = eventually([&] {
+            r = https_request(port, cert.string(), "/v1/tables/public.items/rows/2", admin_token);
+            return r.status == 200;
+        });
+        ASSERT_TRUE(served) << r.status << " " << r.body << "\n" << server.log();
+        EXPECT_EQ(r.json().as_object().at("row").as_object().at("name"), "two");
+        EXPECT_EQ(https_request(port, cert.string(), "/v1/status").status, 401u);
+        // Plain HTTP on the TLS port gets no HTTP answer.
+        EXPECT_THAT(raw_exchange(port, "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n",
+                                 std::chrono::seconds(5)),
+                    ::testing::Not(HasSubstr("HTTP/1.1")));
+        // A client that trusts another certificate refuses the server's.
+        const auto other_cert = dir_.path() / "other-cert.pem";
+        const auto other_key = dir_.path() / "other-key.pem";
+        ASSERT_NO_FATAL_FAILURE(make_certificate(other_cert, other_key));
+        EXPECT_ANY_THROW(https_request(port, other_cert.string(), "/v1/status", admin_token));
+        server.signal(SIGTERM);
+        EXPECT_EQ(server.wait(), 0) << server.log();
+    }
+
+    // A certificate that is not one, and a key of another certificate: errors naming the key,
+    // from --check and when starting.
+    const auto garbage = dir_.path() / "garbage.pem";
+    std::ofstream(garbage) << "not a certificate\n";
+    const auto other_key = dir_.path() / "other-key.pem";
+    const struct {
+        std::filesystem::path cert, key;
+        std::string expected;
+    } bad[] = {
+        {garbage, key, "api.tls.cert_path: cannot load certificate " + garbage.string()},
+        {cert, other_key, "api.tls.key_path: cannot load private key " + other_key.string()},
+    };
+    for (const auto& b : bad) {
+        std::ofstream(file) << tls_config_text(b.cert, b.key);
+        for (const bool check_only : {true, false}) {
+            std::vector<std::string> args{"--config", file.string(), "--conf-dir",
+                                          (dir_.path() / "none").string()};
+            if (check_only) args.push_back("--check");
+            const auto r = run_server(args, dir_.path());
+            EXPECT_EQ(r.exit_code, 1) << r.err;
+            EXPECT_THAT(r.err, HasSubstr(b.expected));
+        }
+    }
+}
+
 TEST_F(server_config_e2e, the_systemd_unit_verifies) {
     const char* unit = std::getenv("LAREDO_SERVER_UNIT");
     ASSERT_NE(unit, nullptr);
