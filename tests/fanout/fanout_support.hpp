@@ -12,6 +12,15 @@
 #include <string>
 #include <vector>
 
+// ASSERT_* cannot be used inside a coroutine (it returns void): this one co_returns.
+#define CO_ASSERT_TRUE(cond)                             \
+    do {                                                 \
+        if (!(cond)) {                                   \
+            ADD_FAILURE() << "assertion failed: " #cond; \
+            co_return;                                   \
+        }                                                \
+    } while (false)
+
 namespace laredo::fanout_test {
 
 inline const table_identifier accounts{"app", "accounts"};

@@ -88,6 +88,7 @@ void fanout_state::init(const table_identifier& table, schema_ptr schema) {
     auto fresh = make_store(table, *schema);
     std::unique_lock epoch(epoch_mutex_);
     ready_ = false;
+    closed_ = false;
     core_.start(table, std::move(schema), std::move(fresh), false);
     pending_.clear();
     truncates_.clear();
@@ -214,6 +215,7 @@ void fanout_state::change_schema(const table_identifier& table, const row_schema
 
 void fanout_state::close() {
     ready_ = false;
+    closed_ = true;
     journal_.notify_all();
 }
 

@@ -92,6 +92,8 @@ class fanout_state final : public memory::detail::table_writer {
     // --- reads: any thread ---
 
     bool ready() const noexcept { return ready_.load(); }
+    // The pipeline closed the target: sessions end their streams.
+    bool closed() const noexcept { return closed_.load(); }
     table_identifier table() const;
     schema_ptr schema() const;
     std::size_t row_count() const;
@@ -158,6 +160,7 @@ class fanout_state final : public memory::detail::table_writer {
     // shared by snapshot takers, so rows, sequence and epoch are read together.
     mutable std::shared_mutex epoch_mutex_;
     std::atomic<bool> ready_{false};
+    std::atomic<bool> closed_{false};
 
     // Strand only (written under the table's write lock where readers need it).
     std::vector<entry_ptr> pending_;       // applied, not yet published

@@ -230,6 +230,7 @@ std::string encode(const handshake& m) {
 std::string encode(const snapshot_begin& m) {
     auto o = typed("snapshot_begin");
     o["snapshot_id"] = m.snapshot_id;
+    o["journal_id"] = m.journal_id;
     o["sequence"] = m.sequence;
     o["source_position"] = position_to_wire(m.pos);
     o["row_count"] = m.row_count;
@@ -371,7 +372,7 @@ server_message decode_server_message(std::string_view text, const schema_ptr& sc
         return m;
     }
     if (type == "snapshot_begin") {
-        return snapshot_begin{r.string("snapshot_id"), r.number("sequence"),
+        return snapshot_begin{r.string("snapshot_id"), r.string("journal_id"), r.number("sequence"),
                               r.pos("source_position"), r.number("row_count")};
     }
     if (type == "snapshot_rows") {

@@ -64,6 +64,7 @@ struct handshake {
 
 struct snapshot_begin {
     std::string snapshot_id;
+    std::string journal_id;       // the journal epoch the sequence belongs to
     std::uint64_t sequence = 0;   // the rows are the table as of this entry
     position pos;                 // ... and this source position
     std::uint64_t row_count = 0;  // rows of the snapshot before the client's filters
