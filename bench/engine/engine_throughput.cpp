@@ -9,6 +9,7 @@
 // of Asio's own primitives measured in the same process.
 
 #include "asio_floor.hpp"
+#include "bench_events.hpp"
 #include "bench_rows.hpp"
 
 #include "laredo/engine.hpp"
@@ -39,50 +40,8 @@ using sources::testsource::test_source_options;
 using targets::memory::indexed_target;
 
 using laredo::bench::bench_table;
-
-// Applies nothing: isolates what the engine itself costs (source, buffers, strands, ACK).
-class counting_target final : public sync_target {
-  public:
-    std::string type_name() const override { return "bench.counting"; }
-    awaitable<void> on_init(const table_identifier&, schema_ptr) override { co_return; }
-    awaitable<void> on_baseline_rows(const table_identifier&, std::span<const row>) override {
-        co_return;
-    }
-    awaitable<void> on_baseline_complete(const table_identifier&, const position&) override {
-        co_return;
-    }
-    awaitable<void> on_changes(const table_identifier&,
-                               std::span<const change_event> changes) override {
-        count_ += changes.size();
-        co_return;
-    }
-    awaitable<void> on_insert(const table_identifier&, const change_event&) override { co_return; }
-    awaitable<void> on_update(const table_identifier&, const change_event&) override { co_return; }
-    awaitable<void> on_delete(const table_identifier&, const change_event&) override { co_return; }
-    awaitable<void> on_truncate(const table_identifier&, const change_event&) override {
-        co_return;
-    }
-
-  private:
-    std::size_t count_ = 0;
-};
-
-std::vector<change_event> make_events(const schema_ptr& schema, std::size_t count,
-                                      std::size_t keys) {
-    std::vector<change_event> events;
-    events.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        change_event e;
-        e.table = bench_table;
-        // First pass over the keys inserts, later passes update.
-        e.action = i < keys ? change_action::insert : change_action::update;
-        const auto id = static_cast<std::int64_t>(i % keys);
-        auto values = laredo::bench::bench_values(id, static_cast<std::int64_t>(i / keys));
-        e.new_values = row(schema, std::move(values));
-        events.push_back(std::move(e));
-    }
-    return events;
-}
+using laredo::bench::counting_target;
+using laredo::bench::make_events;
 
 // CPU time of the whole process: the io_context's one thread does all the work, so on a
 // shared machine this counts what the work costs, not the time other programs took the core.
