@@ -186,7 +186,7 @@ TEST_P(engine_dead_letters, replay_stops_at_a_letter_that_still_fails_and_keeps_
         EXPECT_TRUE(co_await eventually([&] { return store->count(id) == 1u; }));
         std::string refused;
         try {
-            co_await eng.async_replay_dead_letters(id, use_awaitable);
+            co_await eng.async_replay_dead_letters(id);
         } catch (const error& e) {
             refused = e.what();
         }
@@ -194,7 +194,7 @@ TEST_P(engine_dead_letters, replay_stops_at_a_letter_that_still_fails_and_keeps_
         EXPECT_EQ(store->count(id), 1u);
         std::string unknown;
         try {
-            co_await eng.async_replay_dead_letters("no-such-pipeline", use_awaitable);
+            co_await eng.async_replay_dead_letters("no-such-pipeline");
         } catch (const error& e) {
             unknown = e.what();
         }

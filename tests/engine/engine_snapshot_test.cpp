@@ -6,6 +6,8 @@
 
 #include "laredo/snapshot/local_store.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+
 #include <filesystem>
 #include <fstream>
 
@@ -62,7 +64,12 @@ TEST_P(engine_snapshots, restore_replaces_the_baseline_and_later_changes_apply) 
             const auto last = f.first->update(users, user(*f.first, 2, "v2"));
             EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
             std::map<std::string, std::string> labels{{"reason", "test"}};
-            taken = co_await eng.async_create_snapshot(labels, use_awaitable);
+            // Labels, diagnostics, then the token (always last).
+            diagnostics diag;
+            auto [ec, descriptor] = co_await eng.async_create_snapshot(
+                labels, diag, boost::asio::as_tuple(use_awaitable));
+            EXPECT_FALSE(ec) << diag.message();
+            taken = descriptor;
             EXPECT_EQ(taken.labels.at("reason"), "test");
             EXPECT_EQ(taken.source_positions.at("test"), f.first->position_to_string(last));
             EXPECT_EQ(taken.row_count, 3u);
@@ -120,7 +127,7 @@ TEST_P(engine_snapshots, pipeline_missing_from_the_snapshot_is_baselined_alone) 
             f.first->insert(users, user(*f.first, 4, "new"));
             EXPECT_TRUE(co_await eventually(
                 [&] { return eng.pipelines()[1].state == pipeline_state::error; }));
-            const auto taken = co_await eng.async_create_snapshot({}, use_awaitable);
+            const auto taken = co_await eng.async_create_snapshot();  // default token
             EXPECT_EQ(taken.tables.size(), 1u);  // the failed pipeline's table is not in it
             EXPECT_EQ(taken.source_positions.count("test"), 1u);
             co_await eng.async_stop(use_awaitable);

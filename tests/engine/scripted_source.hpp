@@ -24,13 +24,22 @@ namespace laredo::testing {
 class scripted_source final : public sync_source {
   public:
     using call = std::vector<change_event>;
+    // `plain`: get_executor() returns the executor it was given, not a strand (which the
+    // engine refuses).
+    enum class executor_kind : std::uint8_t { strand, plain };
 
-    scripted_source(boost::asio::any_io_executor ex, table_schemas schemas, std::vector<call> calls)
-        : strand_(boost::asio::make_strand(ex)),
+    scripted_source(boost::asio::any_io_executor ex, table_schemas schemas, std::vector<call> calls,
+                    executor_kind kind = executor_kind::strand)
+        : plain_(ex),
+          strand_(boost::asio::make_strand(ex)),
+          kind_(kind),
           schemas_(std::move(schemas)),
           calls_(std::move(calls)) {}
 
-    boost::asio::any_io_executor get_executor() const override { return strand_; }
+    boost::asio::any_io_executor get_executor() const override {
+        if (kind_ == executor_kind::plain) return plain_;
+        return strand_;
+    }
     std::string type_name() const override { return "scripted"; }
 
     boost::asio::awaitable<table_schemas> init(const source_config& config) override {
@@ -96,7 +105,9 @@ class scripted_source final : public sync_source {
     }
 
   private:
+    boost::asio::any_io_executor plain_;
     boost::asio::strand<boost::asio::any_io_executor> strand_;
+    executor_kind kind_;
     table_schemas schemas_;
     std::vector<call> calls_;
     std::atomic<bool> delivered_{false};

@@ -757,7 +757,7 @@ TEST(line_wiring, standalone_the_embedder_runs_the_io_context_on_its_own_threads
                       .add_source("line", source)
                       .add_pipeline("line", table_identifier("public", "users"), target)
                       .build(ctx.get_executor());
-    auto started = engine.async_start(boost::asio::use_future);
+    auto started = engine.async_start(laredo::with_diagnostics(boost::asio::use_future));
     std::vector<std::thread> threads;  // the engine starts none: run the context yourself
     for (int i = 0; i < 4; ++i) threads.emplace_back([&ctx] { ctx.run(); });
     started.get();  // throws laredo::error when the engine cannot start

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "laredo/dead_letter_store.hpp"
+#include "laredo/diagnostics.hpp"
 #include "laredo/error.hpp"
 #include "laredo/observer.hpp"
 #include "laredo/pipeline_options.hpp"
@@ -14,7 +15,9 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/system/error_code.hpp>
 
 #include <chrono>
 #include <exception>
@@ -23,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace laredo {
@@ -111,82 +115,179 @@ struct source_info {
 //
 // It is given an executor and never starts threads: run the io_context with as many threads
 // as you like. An `engine` is a cheap handle (copies share one engine); every member function
-// is safe to call from any thread.
+// is safe to call from any thread, and several operations may be outstanding at once.
 //
-// Asynchronous operations take a completion token (default: asio::deferred) and complete with
-// void(std::exception_ptr): with use_awaitable a failure is thrown as laredo::error.
+// Asynchronous operations follow Asio's conventions. Each completes with
+// void(boost::system::error_code) or void(boost::system::error_code, T); the codes are
+// laredo's errc (laredo_category()) or boost::asio::error::operation_aborted. The message
+// naming the problem is the operation's diagnostics: pass a `diagnostics&` before the token
+// to get it with any token (callbacks, as_tuple, redirect_error, use_future), or use the
+// default token, with_diagnostics(deferred), whose co_await throws a laredo::error carrying
+// code and message. The handler runs through its associated executor, never inside the
+// initiating call.
+//
+// Cancellation: every operation's handler may carry a cancellation slot (bind_cancellation_slot,
+// awaitable operators, a co_spawn'ed caller being cancelled). Where an operation says
+// "cancelling stops the wait", a terminal or partial cancellation completes it at once with
+// operation_aborted while the engine carries the work through to its end: a cancelled caller
+// never leaves the engine half-started, half-stopped or half-reloaded, and the engine's state
+// afterwards is what the operation would have produced (observe it with pipelines(),
+// is_ready(), the observer, or by waiting again).
 class engine {
   public:
     class builder;
-    using completion_handler = boost::asio::any_completion_handler<void(std::exception_ptr)>;
+    using executor_type = boost::asio::any_io_executor;
+    using void_signature = void(boost::system::error_code);
+    using snapshot_signature = void(boost::system::error_code, snapshot_descriptor);
+    using count_signature = void(boost::system::error_code, std::size_t);
+    using snapshot_labels = std::map<std::string, std::string>;
 
-    // Starts every source runner. Fails with errc::already_started or errc::stopped.
-    // Completes once the runners are started (not when ready: see async_await_ready).
-    template <class Token = boost::asio::deferred_t>
+    // The executor the engine was built with (its strands are made from it).
+    executor_type get_executor() const noexcept;
+
+    // Starts every source runner: sources init, validate, resume or baseline, then stream.
+    // Completes once the runners are started, not when ready (see async_await_ready).
+    //   Signature: void(error_code).
+    //   Errors: errc::already_started; errc::stopped (the engine was stopped: build a new one).
+    //   Cancellation: stops the wait; the start completes in the background.
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_start(Token&& token = {}) {
-        return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
-            initiation{impl_, &engine::start_impl}, token);
+        return initiate<void_signature>(std::forward<Token>(token), nullptr, &engine::start_impl);
+    }
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
+    auto async_start(diagnostics& diag, Token&& token = {}) {
+        return initiate<void_signature>(std::forward<Token>(token), &diag, &engine::start_impl);
     }
 
-    // Graceful stop: stop reading from the sources, apply everything buffered, send the
-    // final ACK and wait until it is written, close targets and sources. After
-    // shutdown_timeout the rest is aborted and the operation fails with errc::timeout.
-    // Fails with errc::not_started or errc::stopped on misuse.
-    template <class Token = boost::asio::deferred_t>
+    // Graceful stop: stop reading from the sources, apply everything buffered, take the
+    // shutdown snapshot when configured, send the final ACK and wait until it is written,
+    // close targets and sources. After shutdown_timeout the rest is aborted (buffered changes
+    // are dropped, not ACKed: a restart re-delivers them). A stop requested while another
+    // runs completes with it.
+    //   Signature: void(error_code).
+    //   Errors: errc::not_started; errc::stopped (already stopped); errc::timeout (stopped
+    //   anyway, after shutdown_timeout).
+    //   Cancellation: stops the wait; the stop runs to its end (bounded by shutdown_timeout).
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_stop(Token&& token = {}) {
-        return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
-            initiation{impl_, &engine::stop_impl}, token);
+        return initiate<void_signature>(std::forward<Token>(token), nullptr, &engine::stop_impl);
+    }
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
+    auto async_stop(diagnostics& diag, Token&& token = {}) {
+        return initiate<void_signature>(std::forward<Token>(token), &diag, &engine::stop_impl);
     }
 
-    // Completes when every pipeline has reached STREAMING (or at once when it already has).
-    // Fails with errc::stopped when the engine stops first.
-    template <class Token = boost::asio::deferred_t>
+    // Completes when every pipeline has reached STREAMING (at once when it already has). May
+    // be started before async_start.
+    //   Signature: void(error_code).
+    //   Errors: errc::pipeline_failed when a pipeline is in ERROR before the engine is ready
+    //   (the message names the pipeline and why; at once when one already is); errc::stopped
+    //   when the engine stops first.
+    //   Cancellation: terminal, partial and total; the engine is not affected.
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_await_ready(Token&& token = {}) {
-        return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
-            initiation{impl_, &engine::await_ready_impl}, token);
+        return initiate<void_signature>(std::forward<Token>(token), nullptr,
+                                        &engine::await_ready_impl);
+    }
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
+    auto async_await_ready(diagnostics& diag, Token&& token = {}) {
+        return initiate<void_signature>(std::forward<Token>(token), &diag,
+                                        &engine::await_ready_impl);
     }
 
     // Pause a source: its pipelines stop applying, their buffers fill and the source meets
     // backpressure; nothing is dropped. Resume continues from where it stopped.
-    template <class Token = boost::asio::deferred_t>
+    //   Signature: void(error_code).
+    //   Errors: errc::not_started, errc::stopped, errc::unknown_source; what the source's
+    //   pause()/resume() throws.
+    //   Cancellation: stops the wait; the pause (resume) completes in the background.
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_pause(std::string source_id, Token&& token = {}) {
-        return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
-            source_initiation{impl_, &engine::pause_impl, std::move(source_id)}, token);
+        return initiate<void_signature>(std::forward<Token>(token), nullptr, &engine::pause_impl,
+                                        std::move(source_id));
     }
-    template <class Token = boost::asio::deferred_t>
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
+    auto async_pause(std::string source_id, diagnostics& diag, Token&& token = {}) {
+        return initiate<void_signature>(std::forward<Token>(token), &diag, &engine::pause_impl,
+                                        std::move(source_id));
+    }
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_resume(std::string source_id, Token&& token = {}) {
-        return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
-            source_initiation{impl_, &engine::resume_impl, std::move(source_id)}, token);
+        return initiate<void_signature>(std::forward<Token>(token), nullptr, &engine::resume_impl,
+                                        std::move(source_id));
+    }
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
+    auto async_resume(std::string source_id, diagnostics& diag, Token&& token = {}) {
+        return initiate<void_signature>(std::forward<Token>(token), &diag, &engine::resume_impl,
+                                        std::move(source_id));
     }
 
     // Re-baseline one table of a source while the stream goes on: the new copy is built
     // beside the old one and swapped in; changes that arrive meanwhile are kept and applied
     // after the swap when they are newer than the new baseline. Completes after the swap.
-    // Fails with errc::unknown_source / errc::unknown_table (no active pipeline for it).
-    template <class Token = boost::asio::deferred_t>
+    // A pipeline in ERROR (isolated, or whose baseline failed) recovers this way.
+    //   Signature: void(error_code).
+    //   Errors: errc::not_started, errc::stopped, errc::unknown_source, errc::unknown_table
+    //   (no pipeline of the source can reload the table), errc::invalid_argument (a reload of
+    //   the source is running), errc::source_failed (the baseline failed).
+    //   Cancellation: stops the wait; the reload runs to its end.
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_reload(std::string source_id, table_identifier table, Token&& token = {}) {
-        return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
-            reload_initiation{impl_, std::move(source_id), std::move(table)}, token);
+        return initiate<void_signature>(std::forward<Token>(token), nullptr, &engine::reload_impl,
+                                        std::move(source_id), std::move(table));
+    }
+    template <boost::asio::completion_token_for<void_signature> Token = default_token>
+    auto async_reload(std::string source_id, table_identifier table, diagnostics& diag,
+                      Token&& token = {}) {
+        return initiate<void_signature>(std::forward<Token>(token), &diag, &engine::reload_impl,
+                                        std::move(source_id), std::move(table));
     }
 
     // Takes a snapshot of every STREAMING or PAUSED pipeline's target now (each table is
     // exported on its pipeline's strand, between batches, with the position it is consistent
-    // with) and saves it; then prunes to snapshot_retention. Completes with its descriptor.
-    // Fails with errc::unsupported without a store, errc::not_started / errc::stopped.
-    template <class Token = boost::asio::deferred_t>
-    auto async_create_snapshot(std::map<std::string, std::string> labels = {}, Token&& token = {}) {
-        return boost::asio::async_initiate<Token, void(std::exception_ptr, snapshot_descriptor)>(
-            snapshot_initiation{impl_, std::move(labels)}, token);
+    // with) and saves it; then prunes to snapshot_retention. Snapshots are taken one at a
+    // time. Completes with the saved snapshot's descriptor.
+    //   Signature: void(error_code, snapshot_descriptor).
+    //   Errors: errc::unsupported (no store), errc::not_started, errc::stopped; what the
+    //   store or a target's export throws.
+    //   Cancellation: stops the wait; the snapshot is still taken and saved.
+    template <boost::asio::completion_token_for<snapshot_signature> Token = default_token>
+    auto async_create_snapshot(Token&& token = {}) {
+        return initiate<snapshot_signature>(std::forward<Token>(token), nullptr,
+                                            &engine::create_snapshot_impl, snapshot_labels{});
+    }
+    template <boost::asio::completion_token_for<snapshot_signature> Token = default_token>
+    auto async_create_snapshot(diagnostics& diag, Token&& token = {}) {
+        return initiate<snapshot_signature>(std::forward<Token>(token), &diag,
+                                            &engine::create_snapshot_impl, snapshot_labels{});
+    }
+    template <boost::asio::completion_token_for<snapshot_signature> Token = default_token>
+    auto async_create_snapshot(snapshot_labels labels, Token&& token = {}) {
+        return initiate<snapshot_signature>(std::forward<Token>(token), nullptr,
+                                            &engine::create_snapshot_impl, std::move(labels));
+    }
+    template <boost::asio::completion_token_for<snapshot_signature> Token = default_token>
+    auto async_create_snapshot(snapshot_labels labels, diagnostics& diag, Token&& token = {}) {
+        return initiate<snapshot_signature>(std::forward<Token>(token), &diag,
+                                            &engine::create_snapshot_impl, std::move(labels));
     }
 
     // Applies a pipeline's dead letters to its target in order, removing each one applied;
-    // stops at the first that fails (and fails, naming how many were applied). Completes
-    // with the number applied. Fails with errc::unknown_table for an unknown pipeline id,
-    // errc::unsupported without a dead-letter store.
-    template <class Token = boost::asio::deferred_t>
+    // stops at the first that fails. Completes with the number applied.
+    //   Signature: void(error_code, std::size_t).
+    //   Errors: errc::unsupported (no dead-letter store), errc::not_started, errc::stopped,
+    //   errc::unknown_table (unknown pipeline id), errc::target_failed (a letter failed; the
+    //   message says how many were applied before it).
+    //   Cancellation: stops the wait; the replay runs to its end.
+    template <boost::asio::completion_token_for<count_signature> Token = default_token>
     auto async_replay_dead_letters(std::string pipeline_id, Token&& token = {}) {
-        return boost::asio::async_initiate<Token, void(std::exception_ptr, std::size_t)>(
-            replay_initiation{impl_, std::move(pipeline_id)}, token);
+        return initiate<count_signature>(std::forward<Token>(token), nullptr, &engine::replay_impl,
+                                         std::move(pipeline_id));
+    }
+    template <boost::asio::completion_token_for<count_signature> Token = default_token>
+    auto async_replay_dead_letters(std::string pipeline_id, diagnostics& diag, Token&& token = {}) {
+        return initiate<count_signature>(std::forward<Token>(token), &diag, &engine::replay_impl,
+                                         std::move(pipeline_id));
     }
 
     // The configured stores' contents (blocking file reads; not on a hot path). Throw
@@ -199,7 +300,8 @@ class engine {
     std::size_t purge_dead_letters(const std::string& pipeline_id);
 
     // Blocking wait for readiness, for threads that do not run the io_context (never call it
-    // from one that does). Returns false on timeout; a zero timeout only checks.
+    // from one that does). Returns false on timeout, when the engine stops, or when a
+    // pipeline is in ERROR before ready; a zero timeout only checks.
     bool await_ready(std::chrono::milliseconds timeout) const;
     bool is_ready() const noexcept;
     // Live: every pipeline of the source is STREAMING or PAUSED. False for unknown sources.
@@ -230,75 +332,44 @@ class engine {
     friend class builder;
     explicit engine(std::shared_ptr<detail::engine_impl> impl) : impl_(std::move(impl)) {}
 
-    using impl_fn = void (*)(const std::shared_ptr<detail::engine_impl>&, completion_handler);
-    using source_fn = void (*)(const std::shared_ptr<detail::engine_impl>&, const std::string&,
-                               completion_handler);
+    template <class Signature>
+    using handler = boost::asio::any_completion_handler<Signature>;
+    using impl_ptr = std::shared_ptr<detail::engine_impl>;
 
-    // Initiations are named types, not lambdas: g++ 12 miscompiles lambdas with captures
-    // that end up inside a co_await statement (conventions.md).
+    // One initiation for every operation: the diagnostics come first (with_diagnostics
+    // relies on it), then the type-erased body in engine.cpp and its arguments. A named
+    // type, not a lambda: g++ 12 miscompiles lambdas with captures that end up inside a
+    // co_await statement.
+    template <class Signature>
     struct initiation {
-        std::shared_ptr<detail::engine_impl> impl;
-        impl_fn fn;
-        template <class Handler>
-        void operator()(Handler&& h) const {
-            fn(impl, completion_handler(std::forward<Handler>(h)));
+        impl_ptr impl;
+        template <class Handler, class Fn, class... Args>
+        void operator()(Handler&& h, diagnostics* diag, Fn fn, Args&&... args) const {
+            fn(impl, diag, handler<Signature>(std::forward<Handler>(h)),
+               std::forward<Args>(args)...);
         }
     };
-    struct source_initiation {
-        std::shared_ptr<detail::engine_impl> impl;
-        source_fn fn;
-        std::string source_id;
-        template <class Handler>
-        void operator()(Handler&& h) const {
-            fn(impl, source_id, completion_handler(std::forward<Handler>(h)));
-        }
-    };
-    struct reload_initiation {
-        std::shared_ptr<detail::engine_impl> impl;
-        std::string source_id;
-        table_identifier table;
-        template <class Handler>
-        void operator()(Handler&& h) const {
-            reload_impl(impl, source_id, table, completion_handler(std::forward<Handler>(h)));
-        }
-    };
+    template <class Signature, class Token, class Fn, class... Args>
+    auto initiate(Token&& token, diagnostics* diag, Fn fn, Args&&... args) const {
+        return boost::asio::async_initiate<Token, Signature>(initiation<Signature>{impl_}, token,
+                                                             diag, fn, std::forward<Args>(args)...);
+    }
 
-    using snapshot_handler =
-        boost::asio::any_completion_handler<void(std::exception_ptr, snapshot_descriptor)>;
-    using count_handler =
-        boost::asio::any_completion_handler<void(std::exception_ptr, std::size_t)>;
-    struct snapshot_initiation {
-        std::shared_ptr<detail::engine_impl> impl;
-        std::map<std::string, std::string> labels;
-        template <class Handler>
-        void operator()(Handler&& h) const {
-            create_snapshot_impl(impl, labels, snapshot_handler(std::forward<Handler>(h)));
-        }
-    };
-    struct replay_initiation {
-        std::shared_ptr<detail::engine_impl> impl;
-        std::string pipeline_id;
-        template <class Handler>
-        void operator()(Handler&& h) const {
-            replay_impl(impl, pipeline_id, count_handler(std::forward<Handler>(h)));
-        }
-    };
-    static void create_snapshot_impl(const std::shared_ptr<detail::engine_impl>&,
-                                     const std::map<std::string, std::string>&, snapshot_handler);
-    static void replay_impl(const std::shared_ptr<detail::engine_impl>&, const std::string&,
-                            count_handler);
+    static void start_impl(const impl_ptr&, diagnostics*, handler<void_signature>);
+    static void stop_impl(const impl_ptr&, diagnostics*, handler<void_signature>);
+    static void await_ready_impl(const impl_ptr&, diagnostics*, handler<void_signature>);
+    static void pause_impl(const impl_ptr&, diagnostics*, handler<void_signature>,
+                           std::string source_id);
+    static void resume_impl(const impl_ptr&, diagnostics*, handler<void_signature>,
+                            std::string source_id);
+    static void reload_impl(const impl_ptr&, diagnostics*, handler<void_signature>,
+                            std::string source_id, table_identifier table);
+    static void create_snapshot_impl(const impl_ptr&, diagnostics*, handler<snapshot_signature>,
+                                     snapshot_labels labels);
+    static void replay_impl(const impl_ptr&, diagnostics*, handler<count_signature>,
+                            std::string pipeline_id);
 
-    static void start_impl(const std::shared_ptr<detail::engine_impl>&, completion_handler);
-    static void stop_impl(const std::shared_ptr<detail::engine_impl>&, completion_handler);
-    static void await_ready_impl(const std::shared_ptr<detail::engine_impl>&, completion_handler);
-    static void pause_impl(const std::shared_ptr<detail::engine_impl>&, const std::string&,
-                           completion_handler);
-    static void resume_impl(const std::shared_ptr<detail::engine_impl>&, const std::string&,
-                            completion_handler);
-    static void reload_impl(const std::shared_ptr<detail::engine_impl>&, const std::string&,
-                            const table_identifier&, completion_handler);
-
-    std::shared_ptr<detail::engine_impl> impl_;
+    impl_ptr impl_;
 };
 
 // Collects sources and pipelines, then validates the whole configuration at once.
@@ -320,10 +391,10 @@ class engine::builder {
     // target type, so generated ids never collide.
     //
     // Throws config_error naming every problem: no sources, an empty id, a null source or
-    // target, a pipeline on an unknown source, an empty table name, an id given twice, one
-    // target object in two pipelines (naming both), buffer_size 0, negative retries, no
-    // pipelines, TTL scanning or interval validation on a target that keeps no rows, negative
-    // intervals.
+    // target, a source whose get_executor() is not a strand, a pipeline on an unknown source, an
+    // empty table name, an id given twice, one target object in two pipelines (naming both),
+    // buffer_size 0, negative retries, no pipelines, TTL scanning or interval validation on a
+    // target that keeps no rows, negative intervals.
     engine build(boost::asio::any_io_executor executor) const;
 
   private:
@@ -346,3 +417,49 @@ class engine::builder {
 };
 
 }  // namespace laredo
+
+namespace boost::asio::detail {
+
+// Asio 1.26 cannot co_await an operation that completes with void(std::exception_ptr, T): its
+// handler for that signature tests the result record instead of the exception and does not
+// compile. The engine's operations with a result complete that way under their default token
+// (with_diagnostics(deferred)), so `co_await eng.async_create_snapshot()` needs these
+// specialisations for the two result types (later Asio versions fix the general one). Each
+// does what the general one means to; the completion touches the frame's private members,
+// which only a specialisation of awaitable_async_op_handler may.
+template <class T>
+struct laredo_exception_value_result {
+    std::exception_ptr* ex_;
+    T* value_;
+    T take() {
+        if (*ex_) std::rethrow_exception(std::exchange(*ex_, nullptr));
+        return std::move(*value_);
+    }
+};
+
+#define LAREDO_EXCEPTION_VALUE_HANDLER(T)                                                     \
+    template <>                                                                               \
+    class awaitable_async_op_handler<void(std::exception_ptr, T), any_io_executor>            \
+        : public awaitable_thread<any_io_executor> {                                          \
+      public:                                                                                 \
+        using result_type = laredo_exception_value_result<T>;                                 \
+        awaitable_async_op_handler(awaitable_thread<any_io_executor>* h, result_type& result) \
+            : awaitable_thread<any_io_executor>(std::move(*h)), result_(result) {}            \
+        void operator()(std::exception_ptr ex, T value) {                                     \
+            result_.ex_ = &ex;                                                                \
+            result_.value_ = &value;                                                          \
+            this->entry_point()->top_of_stack_->attach_thread(this);                          \
+            this->entry_point()->top_of_stack_->clear_cancellation_slot();                    \
+            this->pump();                                                                     \
+        }                                                                                     \
+        static T resume(result_type& result) { return result.take(); }                        \
+                                                                                              \
+      private:                                                                                \
+        result_type& result_;                                                                 \
+    };
+
+LAREDO_EXCEPTION_VALUE_HANDLER(laredo::snapshot_descriptor)
+LAREDO_EXCEPTION_VALUE_HANDLER(std::size_t)
+#undef LAREDO_EXCEPTION_VALUE_HANDLER
+
+}  // namespace boost::asio::detail

@@ -28,6 +28,8 @@ enum class errc {
     schema_mismatch,       // a row or stored file does not match the expected schema
     corrupt_data,          // a stored file or message failed its integrity checks
     unsupported,           // the operation is not offered by this source or target
+    pipeline_failed,       // a pipeline went to ERROR (e.g. before the engine was ready)
+    internal_error,        // an unexpected failure that carried no error code
 };
 
 const boost::system::error_category& laredo_category() noexcept;

@@ -37,7 +37,9 @@ class sync_source {
   public:
     virtual ~sync_source() = default;
 
-    // The strand every coroutine of this source runs on.
+    // The strand every coroutine of this source runs on: a boost::asio::strand (of an
+    // any_io_executor, an io_context's or a thread_pool's executor). engine::builder::build
+    // refuses a source whose executor is not one.
     virtual boost::asio::any_io_executor get_executor() const = 0;
 
     // A short stable name of the implementation ("testsource", "postgres"), used in pipeline

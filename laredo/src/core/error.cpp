@@ -44,6 +44,10 @@ class category_impl : public boost::system::error_category {
                 return "corrupt data";
             case errc::unsupported:
                 return "unsupported operation";
+            case errc::pipeline_failed:
+                return "pipeline failed";
+            case errc::internal_error:
+                return "internal error";
         }
         return "unknown laredo error " + std::to_string(ev);
     }

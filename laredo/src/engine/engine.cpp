@@ -1,12 +1,16 @@
 #include "engine_impl.hpp"
+#include "operation.hpp"
 
 #include "laredo/error.hpp"
 
-#include <boost/asio/append.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
@@ -20,6 +24,14 @@ using asio::awaitable;
 using asio::use_awaitable;
 
 namespace {
+
+// The strands the engine recognises; a source's executor must be one of them.
+bool is_strand(const asio::any_io_executor& ex) {
+    return ex.target<asio::strand<asio::any_io_executor>>() != nullptr ||
+           ex.target<asio::strand<asio::io_context::executor_type>>() != nullptr ||
+           ex.target<asio::strand<asio::thread_pool::executor_type>>() != nullptr;
+}
+
 std::string join_lines(const std::vector<std::string>& problems) {
     std::string out = "invalid engine configuration:";
     for (const auto& p : problems) out += "\n  " + p;
@@ -36,7 +48,9 @@ engine_impl::engine_impl(asio::any_io_executor executor, engine_options options)
     : executor_(std::move(executor)),
       control_(asio::make_strand(executor_)),
       options_(std::make_shared<const engine_options>(std::move(options))),
-      snapshot_done_(control_) {}
+      snapshot_done_(control_),
+      stop_done_(control_),
+      readiness_changed_(control_) {}
 
 void engine_impl::add_source(std::string id, std::shared_ptr<sync_source> source,
                              std::size_t pipelines) {
@@ -76,6 +90,9 @@ void engine_impl::add_pipeline(std::size_t source_index, std::string id, table_i
         },
         [runner](std::size_t i, schema_ptr schema) {
             if (auto r = runner.lock()) r->set_schema(i, std::move(schema));
+        },
+        [engine](std::size_t) {
+            if (auto e = engine.lock()) e->pipeline_failed();
         },
     };
     auto p = std::make_shared<pipeline>(local, std::move(id), slot.id, std::move(table),
@@ -122,8 +139,28 @@ awaitable<void> engine_impl::stop() {
     auto expected = status::running;
     if (!status_.compare_exchange_strong(expected, status::stopping)) {
         if (expected == status::created) throw error(errc::not_started, "engine not started");
-        throw error(errc::stopped, "engine stopped");
+        if (expected == status::stopped) throw error(errc::stopped, "engine stopped");
+        // A stop is running (its caller may have stopped waiting): complete with it.
+        while (status_.load() != status::stopped) co_await stop_done_.wait();
+        if (stop_failure_) std::rethrow_exception(stop_failure_);
+        co_return;
     }
+    try {
+        co_await stop_sequence();
+    } catch (...) {
+        stop_failure_ = std::current_exception();
+    }
+    {
+        std::lock_guard lock(ready_mutex_);
+        status_ = status::stopped;
+    }
+    ready_cv_.notify_all();
+    readiness_changed_.notify_all();
+    stop_done_.notify_all();
+    if (stop_failure_) std::rethrow_exception(stop_failure_);
+}
+
+awaitable<void> engine_impl::stop_sequence() {
     if (snapshot_timer_) snapshot_timer_->cancel();
     // A snapshot in progress (scheduled or on demand) finishes first, prune included.
     while (snapshot_running_) co_await snapshot_done_.wait();
@@ -141,30 +178,15 @@ awaitable<void> engine_impl::stop() {
         }
     }
     if (in_time) in_time = co_await on_every_runner(&source_runner::release, deadline);
-
-    const bool timed_out = !in_time;
-    if (timed_out) {
-        // Abort what is left: buffers are dropped (not ACKed, so a restart re-delivers them).
-        for (auto& s : sources_) s.runner->abort();
-        co_await on_every_runner(&source_runner::release,
-                                 std::chrono::steady_clock::now() + std::chrono::seconds(5));
-    }
-    status_ = status::stopped;
-    std::vector<engine::completion_handler> waiters;
-    {
-        std::lock_guard lock(ready_mutex_);
-        waiters.swap(ready_waiters_);
-    }
-    ready_cv_.notify_all();
-    for (auto& w : waiters)
-        complete(std::move(w),
-                 std::make_exception_ptr(error(errc::stopped, "engine stopped before ready")));
-    if (timed_out) {
-        throw error(errc::timeout,
-                    fmt::format("engine stop did not finish within {} ms; buffered changes were "
-                                "dropped and will be re-delivered after a restart",
-                                options_->shutdown_timeout.count()));
-    }
+    if (in_time) co_return;
+    // Abort what is left: buffers are dropped (not ACKed, so a restart re-delivers them).
+    for (auto& s : sources_) s.runner->abort();
+    co_await on_every_runner(&source_runner::release,
+                             std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    throw error(errc::timeout,
+                fmt::format("engine stop did not finish within {} ms; buffered changes were "
+                            "dropped and will be re-delivered after a restart",
+                            options_->shutdown_timeout.count()));
 }
 
 awaitable<void> engine_impl::pause(std::string source_id) {
@@ -233,45 +255,67 @@ void engine_impl::mark_reached(std::size_t global_index) {
     // Callbacks run before readiness is published, so whoever sees is_ready() (or returns
     // from await_ready) also sees their effects. Callbacks registered meanwhile run below.
     for (auto& cb : callbacks) cb();
-    std::vector<engine::completion_handler> waiters;
     {
         std::lock_guard lock(ready_mutex_);
         ready_ = true;
         callbacks.clear();
         callbacks.swap(ready_callbacks_);
-        waiters.swap(ready_waiters_);
     }
     ready_cv_.notify_all();
     for (auto& cb : callbacks) cb();
-    for (auto& w : waiters) complete(std::move(w), nullptr);
+    notify_ready_waiters();
 }
 
-void engine_impl::complete(engine::completion_handler handler, std::exception_ptr e) {
-    // append() keeps the handler's associated executor, so it runs where its owner expects.
-    asio::post(executor_, asio::append(std::move(handler), e));
-}
-
-void engine_impl::await_ready_async(engine::completion_handler handler) {
-    std::exception_ptr failure;
+void engine_impl::pipeline_failed() {
     {
+        // Taken so a blocking waiter between its check and its wait still sees the change.
         std::lock_guard lock(ready_mutex_);
-        if (!ready_) {
-            if (status_ == status::stopped || status_ == status::stopping) {
-                failure = std::make_exception_ptr(error(errc::stopped, "engine stopped"));
-            } else {
-                ready_waiters_.push_back(std::move(handler));
-                return;
-            }
-        }
     }
-    complete(std::move(handler), failure);
+    ready_cv_.notify_all();
+    notify_ready_waiters();
+}
+
+void engine_impl::notify_ready_waiters() {
+    asio::post(control_, [self = shared_from_this()] { self->readiness_changed_.notify_all(); });
+}
+
+std::string engine_impl::failed_before_ready() const {
+    std::lock_guard lock(ready_mutex_);
+    return failed_before_ready_locked();
+}
+
+std::string engine_impl::failed_before_ready_locked() const {
+    for (std::size_t i = 0; i < pipelines_.size(); ++i) {
+        const auto& p = pipelines_[i];
+        if (!reached_[i] && p->state() == pipeline_state::error)
+            return fmt::format("{} ({})", p->id(), p->last_error());
+    }
+    return {};
+}
+
+awaitable<void> engine_impl::wait_ready() {
+    auto self = shared_from_this();
+    for (;;) {
+        if (ready_) co_return;
+        const auto st = status_.load();
+        if (st == status::stopping || st == status::stopped)
+            throw error(errc::stopped, "engine stopped before it was ready");
+        if (const auto failed = failed_before_ready(); !failed.empty()) {
+            throw error(errc::pipeline_failed,
+                        "pipeline " + failed + " went to ERROR before the engine was ready");
+        }
+        co_await readiness_changed_.wait();
+        const auto cancel = (co_await asio::this_coro::cancellation_state).cancelled();
+        if (cancel != asio::cancellation_type::none)
+            throw boost::system::system_error(asio::error::operation_aborted);
+    }
 }
 
 bool engine_impl::await_ready(std::chrono::milliseconds timeout) {
     std::unique_lock lock(ready_mutex_);
     if (timeout.count() <= 0) return ready_;
     return ready_cv_.wait_for(lock, timeout, [&] {
-        return ready_.load() || status_ == status::stopped;
+        return ready_.load() || status_ == status::stopped || !failed_before_ready_locked().empty();
     }) && ready_;
 }
 
@@ -291,28 +335,42 @@ void engine_impl::on_ready(std::function<void()> callback) {
 // ---------------------------------------------------------------------------------------
 // engine
 
-void engine::start_impl(const std::shared_ptr<detail::engine_impl>& impl, completion_handler h) {
-    asio::co_spawn(impl->control(), impl->start(), std::move(h));
+using detail::no_result;
+using detail::operation;
+
+void engine::start_impl(const impl_ptr& impl, diagnostics* diag, handler<void_signature> h) {
+    operation<>::start(impl->control(), impl->executor(), no_result(impl, impl->start()), diag,
+                       std::move(h));
 }
-void engine::stop_impl(const std::shared_ptr<detail::engine_impl>& impl, completion_handler h) {
-    asio::co_spawn(impl->control(), impl->stop(), std::move(h));
+void engine::stop_impl(const impl_ptr& impl, diagnostics* diag, handler<void_signature> h) {
+    operation<>::start(impl->control(), impl->executor(), no_result(impl, impl->stop()), diag,
+                       std::move(h));
 }
-void engine::await_ready_impl(const std::shared_ptr<detail::engine_impl>& impl,
-                              completion_handler h) {
-    impl->await_ready_async(std::move(h));
+void engine::await_ready_impl(const impl_ptr& impl, diagnostics* diag, handler<void_signature> h) {
+    // A wait with no effect: any kind of cancellation ends it.
+    operation<>::start(impl->control(), impl->executor(), no_result(impl, impl->wait_ready()), diag,
+                       std::move(h), operation<>::on_cancel::stop_work,
+                       asio::cancellation_type::terminal | asio::cancellation_type::partial |
+                           asio::cancellation_type::total);
 }
-void engine::pause_impl(const std::shared_ptr<detail::engine_impl>& impl, const std::string& id,
-                        completion_handler h) {
-    asio::co_spawn(impl->control(), impl->pause(id), std::move(h));
+void engine::pause_impl(const impl_ptr& impl, diagnostics* diag, handler<void_signature> h,
+                        std::string source_id) {
+    operation<>::start(impl->control(), impl->executor(),
+                       no_result(impl, impl->pause(std::move(source_id))), diag, std::move(h));
 }
-void engine::resume_impl(const std::shared_ptr<detail::engine_impl>& impl, const std::string& id,
-                         completion_handler h) {
-    asio::co_spawn(impl->control(), impl->resume(id), std::move(h));
+void engine::resume_impl(const impl_ptr& impl, diagnostics* diag, handler<void_signature> h,
+                         std::string source_id) {
+    operation<>::start(impl->control(), impl->executor(),
+                       no_result(impl, impl->resume(std::move(source_id))), diag, std::move(h));
 }
-void engine::reload_impl(const std::shared_ptr<detail::engine_impl>& impl, const std::string& id,
-                         const table_identifier& table, completion_handler h) {
-    asio::co_spawn(impl->control(), impl->reload(id, table), std::move(h));
+void engine::reload_impl(const impl_ptr& impl, diagnostics* diag, handler<void_signature> h,
+                         std::string source_id, table_identifier table) {
+    operation<>::start(impl->control(), impl->executor(),
+                       no_result(impl, impl->reload(std::move(source_id), std::move(table))), diag,
+                       std::move(h));
 }
+
+engine::executor_type engine::get_executor() const noexcept { return impl_->executor(); }
 
 bool engine::await_ready(std::chrono::milliseconds timeout) const {
     return impl_->await_ready(timeout);
@@ -447,6 +505,12 @@ engine engine::builder::build(asio::any_io_executor executor) const {
         if (!s.source) problems.push_back(fmt::format("source \"{}\": source is null", s.id));
         if (!s.id.empty() && !source_ids.insert(s.id).second)
             problems.push_back(fmt::format("source \"{}\": duplicate source id", s.id));
+        if (s.source && !is_strand(s.source->get_executor()))
+            problems.push_back(
+                fmt::format("source \"{}\": get_executor() must return a strand (e.g. "
+                            "boost::asio::make_strand(executor)): the engine calls the source from "
+                            "several threads and relies on its strand to run one call at a time",
+                            s.id));
     }
     if (pipelines_.empty()) problems.push_back("no pipelines configured");
     if (options_.source_max_retries < 0)

@@ -37,7 +37,10 @@ class engine_impl : public std::enable_shared_from_this<engine_impl> {
     boost::asio::awaitable<std::size_t> replay_dead_letters(std::string pipeline_id);
     void stop_all_sources(const std::string& why);
 
-    void await_ready_async(engine::completion_handler handler);
+    // Completes once every pipeline reached STREAMING; throws errc::pipeline_failed (naming
+    // it) when one is in ERROR first, errc::stopped when the engine stops. Runs on the
+    // control strand; ends on terminal cancellation.
+    boost::asio::awaitable<void> wait_ready();
     bool await_ready(std::chrono::milliseconds timeout);
     bool is_ready() const noexcept { return ready_.load(); }
     void on_ready(std::function<void()> callback);
@@ -52,6 +55,7 @@ class engine_impl : public std::enable_shared_from_this<engine_impl> {
     const boost::asio::strand<boost::asio::any_io_executor>& control() const noexcept {
         return control_;
     }
+    const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
     const engine_options& options() const noexcept { return *options_; }
     const std::vector<source_slot>& sources() const noexcept { return sources_; }
     const std::vector<std::shared_ptr<pipeline>>& pipelines() const noexcept { return pipelines_; }
@@ -73,7 +77,15 @@ class engine_impl : public std::enable_shared_from_this<engine_impl> {
         std::chrono::steady_clock::time_point deadline);
     boost::asio::any_io_executor snapshot_executor() const;
     void mark_reached(std::size_t global_index);
-    void complete(engine::completion_handler handler, std::exception_ptr e);
+    // A pipeline went to ERROR: readiness waiters re-check.
+    void pipeline_failed();
+    // The first pipeline in ERROR that never reached STREAMING, as "id: why"; empty if none.
+    std::string failed_before_ready() const;
+    std::string failed_before_ready_locked() const;  // ready_mutex_ held
+    // Wakes wait_ready() coroutines (from any thread).
+    void notify_ready_waiters();
+    // The stop sequence; stop() runs it once and lets later callers join it.
+    boost::asio::awaitable<void> stop_sequence();
     const source_slot& running_source(const std::string& id) const;
 
     boost::asio::any_io_executor executor_;
@@ -90,13 +102,16 @@ class engine_impl : public std::enable_shared_from_this<engine_impl> {
     std::unique_ptr<boost::asio::steady_timer> snapshot_timer_;
     std::uint64_t snapshot_counter_ = 0;
 
-    std::mutex ready_mutex_;
+    async_signal stop_done_;
+    std::exception_ptr stop_failure_;
+    async_signal readiness_changed_;
+
+    mutable std::mutex ready_mutex_;
     std::condition_variable ready_cv_;
     std::vector<bool> reached_;
     std::size_t reached_count_ = 0;
     std::atomic<bool> ready_{false};
     std::vector<std::function<void()>> ready_callbacks_;
-    std::vector<engine::completion_handler> ready_waiters_;
 };
 
 }  // namespace laredo::detail

@@ -1,6 +1,7 @@
 // The engine's snapshots (create, schedule, restore at start) and dead-letter replay.
 #include "engine_impl.hpp"
 #include "failures.hpp"
+#include "operation.hpp"
 
 #include "laredo/error.hpp"
 
@@ -202,15 +203,19 @@ awaitable<std::size_t> engine_impl::replay_dead_letters(std::string pipeline_id)
 
 }  // namespace detail
 
-void engine::create_snapshot_impl(const std::shared_ptr<detail::engine_impl>& impl,
-                                  const std::map<std::string, std::string>& labels,
-                                  snapshot_handler h) {
-    asio::co_spawn(impl->control(), impl->create_snapshot(labels), std::move(h));
+void engine::create_snapshot_impl(const impl_ptr& impl, diagnostics* diag,
+                                  handler<snapshot_signature> h, snapshot_labels labels) {
+    detail::operation<snapshot_descriptor>::start(
+        impl->control(), impl->executor(),
+        detail::one_result(impl, impl->create_snapshot(std::move(labels))), diag, std::move(h));
 }
 
-void engine::replay_impl(const std::shared_ptr<detail::engine_impl>& impl,
-                         const std::string& pipeline_id, count_handler h) {
-    asio::co_spawn(impl->control(), impl->replay_dead_letters(pipeline_id), std::move(h));
+void engine::replay_impl(const impl_ptr& impl, diagnostics* diag, handler<count_signature> h,
+                         std::string pipeline_id) {
+    detail::operation<std::size_t>::start(
+        impl->control(), impl->executor(),
+        detail::one_result(impl, impl->replay_dead_letters(std::move(pipeline_id))), diag,
+        std::move(h));
 }
 
 std::vector<snapshot_descriptor> engine::list_snapshots() const {

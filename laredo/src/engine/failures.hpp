@@ -31,6 +31,31 @@ inline boost::system::error_code code_of(const std::exception_ptr& e) {
     }
 }
 
+// The error code and message of a failure, for an operation's handler and diagnostics. The
+// message is the one the failure was raised with (a system_error's what() without the code's
+// own text appended); a failure without a code is errc::internal_error.
+struct failure_report {
+    boost::system::error_code code;
+    std::string message;
+};
+inline failure_report report_of(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const boost::system::system_error& ex) {
+        std::string message = ex.what();
+        const std::string suffix = ": " + ex.code().what();
+        if (message.size() > suffix.size() && message.ends_with(suffix))
+            message.resize(message.size() - suffix.size());
+        else if (message == ex.code().what())
+            message = ex.code().message();
+        return {ex.code(), std::move(message)};
+    } catch (const std::exception& ex) {
+        return {make_error_code(errc::internal_error), ex.what()};
+    } catch (...) {
+        return {make_error_code(errc::internal_error), "unknown exception"};
+    }
+}
+
 // "category:value" (e.g. "laredo:11") for files and reports; "" without a code.
 inline std::string code_text(const boost::system::error_code& ec) {
     if (!ec) return {};

@@ -103,6 +103,7 @@ void pipeline::set_state(pipeline_state s) {
     const auto old = state_.exchange(s);
     if (old == s) return;
     if (observer_) observer_->on_pipeline_state_changed(id_, old, s);
+    if (s == pipeline_state::error) hooks_.entered_error(index_);
     if (s == pipeline_state::streaming && !reached_streaming_) {
         reached_streaming_ = true;
         hooks_.reached_streaming(index_);

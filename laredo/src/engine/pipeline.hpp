@@ -67,6 +67,8 @@ struct pipeline_hooks {
     std::function<void(std::size_t index, const std::string& why)> request_reload;
     // The source's rows for the table now carry these columns.
     std::function<void(std::size_t index, schema_ptr schema)> columns_changed;
+    // The pipeline went to ERROR.
+    std::function<void(std::size_t index)> entered_error;
 };
 
 // One source table -> filters/transforms -> target path. All its state lives on its strand;

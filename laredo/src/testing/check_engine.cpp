@@ -48,9 +48,11 @@ std::string describe_pipelines(const engine& eng) {
 }
 
 awaitable<void> start_engine(case_env& env, engine& eng, const std::string& which) {
-    co_await call(env, which + " start", env.ctx().get_executor(), eng.async_start(use_awaitable));
+    co_await call(env, which + " start", env.ctx().get_executor(),
+                  eng.async_start(with_diagnostics(use_awaitable)));
     env.rep.set_step(which + " to become ready");
-    auto ready = spawn(env.ctx().get_executor(), eng.async_await_ready(use_awaitable));
+    auto ready =
+        spawn(env.ctx().get_executor(), eng.async_await_ready(with_diagnostics(use_awaitable)));
     if (!co_await wait_done(ready, env.options.deadline)) {
         env.rep.abort(fmt::format("{} did not become ready within {} ms: {}", which,
                                   env.options.deadline.count(), describe_pipelines(eng)));
@@ -60,7 +62,8 @@ awaitable<void> start_engine(case_env& env, engine& eng, const std::string& whic
 }
 
 awaitable<void> stop_engine(case_env& env, engine& eng, const std::string& which) {
-    co_await call(env, which + " stop", env.ctx().get_executor(), eng.async_stop(use_awaitable));
+    co_await call(env, which + " stop", env.ctx().get_executor(),
+                  eng.async_stop(with_diagnostics(use_awaitable)));
 }
 
 std::vector<change_key> all_changes(const target_list& targets) {
@@ -151,9 +154,9 @@ void hammer(int index, engine eng, std::shared_ptr<sync_source> src, report& rep
             }
         }
         if (i % 4 == (index + 2) % 4) {
-            auto paused = eng.async_pause(source_id, boost::asio::use_future);
+            auto paused = eng.async_pause(source_id, with_diagnostics(boost::asio::use_future));
             if (!settle(paused, limit, rep, "the engine's pause from another thread")) break;
-            auto resumed = eng.async_resume(source_id, boost::asio::use_future);
+            auto resumed = eng.async_resume(source_id, with_diagnostics(boost::asio::use_future));
             if (!settle(resumed, limit, rep, "the engine's resume from another thread")) break;
         }
         ++shared.rounds;
@@ -199,7 +202,7 @@ awaitable<void> concurrent(case_env& env) {
         env.rep.abort("the calling threads did not finish");
 
     co_await call(env, "the engine's resume", env.ctx().get_executor(),
-                  eng.async_resume(source_id, use_awaitable));
+                  eng.async_resume(source_id, with_diagnostics(use_awaitable)));
     co_await await_targets(env, targets, d.expected(), eng, "while other threads called in");
     for (const auto& p : eng.pipelines()) {
         if (p.state != pipeline_state::streaming) {
