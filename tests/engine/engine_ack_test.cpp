@@ -12,7 +12,7 @@ TEST_P(engine_ack, ack_is_the_minimum_durable_position_and_never_goes_back) {
         auto fast = std::make_shared<recording_target>("fast");
         auto lagging = std::make_shared<recording_target>("lagging");
         lagging->set_durable(false);
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, fast)
                        .add_pipeline("test", users, lagging)
@@ -20,14 +20,14 @@ TEST_P(engine_ack, ack_is_the_minimum_durable_position_and_never_goes_back) {
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
         const auto first = src->insert(users, user(*src, 1, "ann"));
-        EXPECT_TRUE(co_await eventually([&] { return lagging->applied() == first; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return lagging->applied() == first; }));
         co_await sleep_for(std::chrono::milliseconds(20));
         // The lagging target has confirmed nothing durable: nothing may be acked.
         EXPECT_TRUE(src->acked_positions().empty());
 
         lagging->set_durable(true);
         const auto second = src->insert(users, user(*src, 2, "bob"));
-        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == second; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return src->last_acked() == second; }));
         const auto acked = src->acked_positions();
         for (std::size_t i = 1; i < acked.size(); ++i)
             EXPECT_LT(src->compare_positions(acked[i - 1], acked[i]), 0);
@@ -43,8 +43,8 @@ TEST_P(engine_ack, failed_pipeline_leaves_the_ack) {
         auto healthy = std::make_shared<recording_target>("healthy");
         auto broken = std::make_shared<recording_target>("broken");
         pipeline_options no_retries;
-        no_retries.max_retries = 0;
-        auto eng = engine::builder()
+        no_retries.retry.attempts = 0;
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, healthy)
                        .add_pipeline("test", users, broken, no_retries)
@@ -54,7 +54,7 @@ TEST_P(engine_ack, failed_pipeline_leaves_the_ack) {
         broken->fail_next(1000, errc::target_failed);
         src->insert(users, user(*src, 1, "ann"));
         const auto last = src->insert(users, user(*src, 2, "bob"));
-        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return src->last_acked() == last; }));
         EXPECT_EQ(eng.pipelines()[1].state, pipeline_state::error);
         EXPECT_EQ(eng.pipelines()[0].state, pipeline_state::streaming);
         EXPECT_EQ(healthy->count(), 2u);
@@ -72,14 +72,14 @@ TEST_P(engine_ack, resume_skips_the_baseline_and_loses_nothing) {
         auto target = std::make_shared<recording_target>();
         target->set_persistent(true);  // the embedder hands the same target to the next engine
         {
-            auto eng = engine::builder()
+            auto eng = test_builder()
                            .add_source("test", first)
                            .add_pipeline("test", users, target)
                            .build(ctx.get_executor());
             co_await eng.async_start(use_awaitable);
             co_await eng.async_await_ready(use_awaitable);
             const auto last = first->insert(users, user(*first, 2, "bob"));
-            EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+            EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
             co_await eng.async_stop(use_awaitable);
             EXPECT_EQ(first->last_acked(), last);  // the final ACK was written
         }
@@ -89,14 +89,14 @@ TEST_P(engine_ack, resume_skips_the_baseline_and_loses_nothing) {
         options.database = first->database();
         auto second = std::make_shared<test_source>(ctx.get_executor(), options);
         second->insert(users, user(*second, 3, "cid"));
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", second)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
         const auto last = second->insert(users, user(*second, 4, "dan"));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_EQ(second->calls(step::baseline), 0u);
         EXPECT_EQ(target->baselines_completed(), 1u);
         EXPECT_EQ(target->count(), 4u);
@@ -116,7 +116,7 @@ TEST_P(engine_ack, table_added_to_the_configuration_is_baselined_alone_while_the
         auto user_target = std::make_shared<recording_target>();
         user_target->set_persistent(true);
         {
-            auto eng = engine::builder()
+            auto eng = test_builder()
                            .add_source("test", first)
                            .add_pipeline("test", users, user_target)
                            .build(ctx.get_executor());
@@ -129,7 +129,7 @@ TEST_P(engine_ack, table_added_to_the_configuration_is_baselined_alone_while_the
         second->insert(users, user(*second, 2, "bob"));
         second->insert(orders, order(*second, 11, 2, 7.5));
         auto order_target = std::make_shared<recording_target>();  // new in this configuration
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", second)
                        .add_pipeline("test", users, user_target)
                        .add_pipeline("test", orders, order_target)
@@ -137,7 +137,7 @@ TEST_P(engine_ack, table_added_to_the_configuration_is_baselined_alone_while_the
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
         const auto last = second->insert(orders, order(*second, 12, 2, 1.0));
-        EXPECT_TRUE(co_await eventually([&] { return order_target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return order_target->applied() == last; }));
         // Only the new table was baselined; the users table resumed.
         const auto requests = second->baseline_requests();
         CO_ASSERT_TRUE(requests.size() == 1u);
@@ -161,7 +161,7 @@ TEST_P(engine_ack, lost_history_falls_back_to_a_baseline) {
         auto target = std::make_shared<recording_target>();
         target->set_persistent(true);
         co_await target->on_baseline_complete(users, position::from_sequence(0));
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());

@@ -14,7 +14,7 @@ TEST_P(engine_admin, pause_holds_changes_and_resume_delivers_them) {
         auto src = std::make_shared<test_source>(ctx.get_executor());
         src->set_schema(users, user_columns());
         auto target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
@@ -29,7 +29,7 @@ TEST_P(engine_admin, pause_holds_changes_and_resume_delivers_them) {
         co_await sleep_for(std::chrono::milliseconds(30));
         EXPECT_EQ(target->count(), 0u);  // nothing applied while paused, nothing dropped
         co_await eng.async_resume("test", use_awaitable);
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_EQ(target->count(), 50u);
         EXPECT_EQ(eng.pipelines()[0].state, pipeline_state::streaming);
         co_await eng.async_stop(use_awaitable);
@@ -48,7 +48,7 @@ TEST_P(engine_admin, reload_while_changes_stream_loses_nothing_and_leaves_no_sta
             expected[i] = "v0";
         }
         auto target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
@@ -82,8 +82,9 @@ TEST_P(engine_admin, reload_while_changes_stream_loses_nothing_and_leaves_no_sta
             expected[100 + round] = "new";
             co_await sleep_for(std::chrono::milliseconds(1));
         }
-        EXPECT_TRUE(co_await eventually([&] { return reloaded.load(); }, std::chrono::seconds(20)));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(
+            eng, [&] { return reloaded.load(); }, std::chrono::seconds(20)));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_EQ(target->rebuilds(), 1u);
         const auto rows = target->rows();
         EXPECT_EQ(rows.size(), expected.size());
@@ -106,7 +107,7 @@ TEST_P(engine_admin, reload_right_after_ready_keeps_every_later_change) {
         src->set_schema(users, user_columns());
         src->add_row(users, user(*src, 1, "ann"));
         auto target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
@@ -115,7 +116,7 @@ TEST_P(engine_admin, reload_right_after_ready_keeps_every_later_change) {
         co_await eng.async_reload("test", users, use_awaitable);
         position last;
         for (int i = 2; i <= 20; ++i) last = src->insert(users, user(*src, i, "u"));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_EQ(target->count(), 20u);
         EXPECT_EQ(src->baseline_requests().size(), 2u);
         co_await eng.async_stop(use_awaitable);
@@ -127,7 +128,7 @@ TEST_P(engine_admin, graceful_stop_applies_everything_buffered_and_acks_it) {
         auto src = std::make_shared<test_source>(ctx.get_executor());
         src->set_schema(users, user_columns());
         auto target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
@@ -146,7 +147,7 @@ TEST_P(engine_admin, graceful_stop_applies_everything_buffered_and_acks_it) {
         co_await sleep_for(std::chrono::milliseconds(20));
         EXPECT_FALSE(stopped.load());  // still draining
         target->hold(false);
-        EXPECT_TRUE(co_await eventually([&] { return stopped.load(); }));
+        EXPECT_TRUE(co_await until(eng, [&] { return stopped.load(); }));
         EXPECT_EQ(target->count(), 30u);
         EXPECT_EQ(src->last_acked(), last);
         EXPECT_TRUE(target->closed());
@@ -160,7 +161,7 @@ TEST_P(engine_admin, rebaseline_demand_rebuilds_the_table_without_stale_rows) {
         src->add_row(users, user(*src, 1, "ann"));
         src->add_row(users, user(*src, 2, "bob"));
         auto target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
@@ -172,10 +173,10 @@ TEST_P(engine_admin, rebaseline_demand_rebuilds_the_table_without_stale_rows) {
         co_await target->on_insert(users, stale);
         src->remove(users, user_key(*src, 2));
         src->require_rebaseline();
-        EXPECT_TRUE(co_await eventually(
-            [&] { return target->rebuilds() == 1 && target->baselines_completed() == 2; }));
+        EXPECT_TRUE(co_await until(
+            eng, [&] { return target->rebuilds() == 1 && target->baselines_completed() == 2; }));
         const auto last = src->insert(users, user(*src, 3, "cid"));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_EQ(target->count(), 2u);
         EXPECT_TRUE(target->get(key(1)));
         EXPECT_TRUE(target->get(key(3)));
@@ -191,7 +192,7 @@ TEST_P(engine_admin, final_ack_covers_the_last_change_even_for_idle_pipelines) {
         src->set_schema(orders, order_columns());
         auto users_target = std::make_shared<recording_target>("users");
         auto orders_target = std::make_shared<recording_target>("orders");
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, users_target)
                        .add_pipeline("test", orders, orders_target)

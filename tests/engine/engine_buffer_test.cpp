@@ -27,7 +27,7 @@ struct two_pipelines {
         pipeline_options small;
         small.buffer_size = 2;
         small.buffer = policy;
-        return engine::builder()
+        return test_builder()
             .add_source("test", src)
             .add_pipeline("test", users, healthy)
             .add_pipeline("test", users, stalled, small)
@@ -48,10 +48,10 @@ TEST_P(engine_buffer, block_policy_backpressures_the_source) {
         EXPECT_LT(t.src->compare_positions(t.src->delivered_position(), last), 0);
         EXPECT_LE(t.eng.pipelines()[1].buffer_depth, 2u);
         t.stalled->hold(false);
-        EXPECT_TRUE(co_await eventually([&] { return t.stalled->applied() == last; }));
+        EXPECT_TRUE(co_await until(t.eng, [&] { return t.stalled->applied() == last; }));
         EXPECT_EQ(t.stalled->count(), 20u);
         EXPECT_FALSE(t.eng.pipelines()[1].stale);
-        EXPECT_TRUE(co_await eventually([&] { return t.src->last_acked() == last; }));
+        EXPECT_TRUE(co_await until(t.eng, [&] { return t.src->last_acked() == last; }));
         co_await t.eng.async_stop(use_awaitable);
     });
 }
@@ -66,10 +66,10 @@ TEST_P(engine_buffer, drop_oldest_policy_drops_marks_stale_and_leaves_the_ack) {
         for (int i = 1; i <= 20; ++i) last = t.src->insert(users, user(*t.src, i, "u"));
         // The source is never held back, and the healthy pipeline's progress is acked.
         EXPECT_TRUE(co_await t.src->wait_delivered(last));
-        EXPECT_TRUE(co_await eventually([&] { return t.src->last_acked() == last; }));
+        EXPECT_TRUE(co_await until(t.eng, [&] { return t.src->last_acked() == last; }));
         EXPECT_TRUE(t.eng.pipelines()[1].stale);
         t.stalled->hold(false);
-        EXPECT_TRUE(co_await eventually([&] { return t.stalled->applied() == last; }));
+        EXPECT_TRUE(co_await until(t.eng, [&] { return t.stalled->applied() == last; }));
         EXPECT_LT(t.stalled->count(), 20u);  // some were dropped
         EXPECT_EQ(t.healthy->count(), 20u);
         // A reload brings the stale pipeline back.
@@ -89,10 +89,10 @@ TEST_P(engine_buffer, error_policy_isolates_the_pipeline) {
         position last;
         for (int i = 1; i <= 20; ++i) last = t.src->insert(users, user(*t.src, i, "u"));
         EXPECT_TRUE(co_await t.src->wait_delivered(last));
-        EXPECT_TRUE(co_await eventually(
-            [&] { return t.eng.pipelines()[1].state == pipeline_state::error; }));
-        EXPECT_TRUE(co_await eventually([&] { return t.healthy->applied() == last; }));
-        EXPECT_TRUE(co_await eventually([&] { return t.src->last_acked() == last; }));
+        EXPECT_TRUE(co_await until(
+            t.eng, [&] { return t.eng.pipelines()[1].state == pipeline_state::error; }));
+        EXPECT_TRUE(co_await until(t.eng, [&] { return t.healthy->applied() == last; }));
+        EXPECT_TRUE(co_await until(t.eng, [&] { return t.src->last_acked() == last; }));
         EXPECT_EQ(t.eng.pipelines()[0].state, pipeline_state::streaming);
         t.stalled->hold(false);
         co_await t.eng.async_stop(use_awaitable);
@@ -105,8 +105,8 @@ TEST_P(engine_buffer, failing_target_is_retried_then_applies) {
         src->set_schema(users, user_columns());
         auto target = std::make_shared<recording_target>();
         pipeline_options options;
-        options.retry_initial_backoff = std::chrono::milliseconds(1);
-        auto eng = engine::builder()
+        options.retry.initial = std::chrono::milliseconds(1);
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .build(ctx.get_executor());
@@ -114,7 +114,7 @@ TEST_P(engine_buffer, failing_target_is_retried_then_applies) {
         co_await eng.async_await_ready(use_awaitable);
         target->fail_next(2);
         const auto last = src->insert(users, user(*src, 1, "ann"));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_EQ(eng.pipelines()[0].state, pipeline_state::streaming);
         co_await eng.async_stop(use_awaitable);
     });
@@ -127,9 +127,9 @@ TEST_P(engine_buffer, stop_source_policy_fails_every_pipeline_of_the_source) {
         auto a = std::make_shared<recording_target>("a");
         auto b = std::make_shared<recording_target>("b");
         pipeline_options stop_source;
-        stop_source.max_retries = 0;
+        stop_source.retry.attempts = 0;
         stop_source.on_error = error_policy::stop_source;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, a)
                        .add_pipeline("test", users, b, stop_source)
@@ -138,7 +138,7 @@ TEST_P(engine_buffer, stop_source_policy_fails_every_pipeline_of_the_source) {
         co_await eng.async_await_ready(use_awaitable);
         b->fail_next(1, errc::target_failed);
         src->insert(users, user(*src, 1, "ann"));
-        EXPECT_TRUE(co_await eventually([&] {
+        EXPECT_TRUE(co_await until(eng, [&] {
             const auto ps = eng.pipelines();
             return ps[0].state == pipeline_state::error && ps[1].state == pipeline_state::error;
         }));

@@ -42,11 +42,11 @@ TEST_P(engine_dead_letters, isolated_failure_writes_one_dead_letter_and_spares_t
         auto store = std::make_shared<deadletter::memory_store>();
         auto observer = std::make_shared<recording_observer>();
         pipeline_options options;
-        options.max_retries = 2;
-        options.retry_initial_backoff = std::chrono::milliseconds(1);
+        options.retry.attempts = 2;
+        options.retry.initial = std::chrono::milliseconds(1);
         engine_options engine_opts;
         engine_opts.dead_letters = store;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, healthy)
                        .add_pipeline("test", users, failing, options)
@@ -58,11 +58,11 @@ TEST_P(engine_dead_letters, isolated_failure_writes_one_dead_letter_and_spares_t
         const auto failing_id = eng.pipelines()[1].id;
         const auto poison = src->insert(users, user(*src, 7, "poison"));
         EXPECT_TRUE(
-            co_await eventually([&] { return eng.pipelines()[1].state == pipeline_state::error; }));
+            co_await until(eng, [&] { return eng.pipelines()[1].state == pipeline_state::error; }));
         const auto last = src->insert(users, user(*src, 8, "after"));
-        EXPECT_TRUE(co_await eventually([&] { return healthy->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return healthy->applied() == last; }));
         // The ACK ignores the failed pipeline.
-        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return src->last_acked() == last; }));
         EXPECT_EQ(eng.pipelines()[0].state, pipeline_state::streaming);
         const auto letters = eng.dead_letters(failing_id);
         CO_ASSERT_TRUE(letters.size() == 1u);
@@ -85,10 +85,10 @@ TEST_P(engine_dead_letters, only_the_failing_change_of_a_transaction_is_dead_let
         auto target = std::make_shared<poison_target>(2);
         auto store = std::make_shared<deadletter::memory_store>();
         pipeline_options options;
-        options.max_retries = 0;
+        options.retry.attempts = 0;
         engine_options engine_opts;
         engine_opts.dead_letters = store;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .with_options(engine_opts)
@@ -101,7 +101,7 @@ TEST_P(engine_dead_letters, only_the_failing_change_of_a_transaction_is_dead_let
         tx.insert(users, user(*src, 3, "c"));
         src->commit(std::move(tx));
         EXPECT_TRUE(
-            co_await eventually([&] { return eng.pipelines()[0].state == pipeline_state::error; }));
+            co_await until(eng, [&] { return eng.pipelines()[0].state == pipeline_state::error; }));
         const auto letters = eng.dead_letters(eng.pipelines()[0].id);
         CO_ASSERT_TRUE(letters.size() == 1u);
         EXPECT_EQ(letters[0].change.new_values.key(), key(2));
@@ -120,12 +120,12 @@ TEST_P(engine_dead_letters, dead_letters_survive_a_store_restart_and_replay_appl
         first->set_schema(users, user_columns());
         first->add_row(users, user(*first, 1, "a"));
         pipeline_options options;
-        options.max_retries = 0;
+        options.retry.attempts = 0;
         {
             auto target = std::make_shared<poison_target>(5);
             engine_options engine_opts;
             engine_opts.dead_letters = std::make_shared<deadletter::local_store>(dir.path());
-            auto eng = engine::builder()
+            auto eng = test_builder()
                            .add_source("test", first)
                            .add_pipeline("test", users, target, options)
                            .with_options(engine_opts)
@@ -133,8 +133,8 @@ TEST_P(engine_dead_letters, dead_letters_survive_a_store_restart_and_replay_appl
             co_await eng.async_start(use_awaitable);
             co_await eng.async_await_ready(use_awaitable);
             first->update(users, user(*first, 5, "poisoned"));
-            EXPECT_TRUE(co_await eventually(
-                [&] { return eng.pipelines()[0].state == pipeline_state::error; }));
+            EXPECT_TRUE(co_await until(
+                eng, [&] { return eng.pipelines()[0].state == pipeline_state::error; }));
             co_await eng.async_stop(use_awaitable);
         }
         // A new store object on the same directory (the process restarted) and a fixed target.
@@ -146,7 +146,7 @@ TEST_P(engine_dead_letters, dead_letters_survive_a_store_restart_and_replay_appl
         target->cure();
         engine_options engine_opts;
         engine_opts.dead_letters = store;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", second)
                        .add_pipeline("test", users, target, options)
                        .with_options(engine_opts)
@@ -171,10 +171,10 @@ TEST_P(engine_dead_letters, replay_stops_at_a_letter_that_still_fails_and_keeps_
         auto target = std::make_shared<poison_target>(3);
         auto store = std::make_shared<deadletter::memory_store>();
         pipeline_options options;
-        options.max_retries = 0;
+        options.retry.attempts = 0;
         engine_options engine_opts;
         engine_opts.dead_letters = store;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .with_options(engine_opts)
@@ -183,7 +183,7 @@ TEST_P(engine_dead_letters, replay_stops_at_a_letter_that_still_fails_and_keeps_
         co_await eng.async_await_ready(use_awaitable);
         const auto id = eng.pipelines()[0].id;
         src->insert(users, user(*src, 3, "poison"));
-        EXPECT_TRUE(co_await eventually([&] { return store->count(id) == 1u; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return store->count(id) == 1u; }));
         std::string refused;
         try {
             co_await eng.async_replay_dead_letters(id);

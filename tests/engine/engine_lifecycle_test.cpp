@@ -15,7 +15,7 @@ TEST_P(engine_test, baseline_loads_every_row_then_ready) {
         src->set_schema(users, user_columns());
         for (int i = 1; i <= 100; ++i) src->add_row(users, user(*src, i, "u" + std::to_string(i)));
         auto target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
@@ -46,7 +46,7 @@ TEST_P(engine_test, lifecycle_misuse_is_an_error) {
     run([](boost::asio::io_context& ctx) -> awaitable<void> {
         auto src = std::make_shared<test_source>(ctx.get_executor());
         src->set_schema(users, user_columns());
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, std::make_shared<recording_target>())
                        .build(ctx.get_executor());
@@ -82,13 +82,13 @@ TEST_P(engine_test, failing_init_never_readies_and_stop_still_works) {
         src->set_schema(users, user_columns());
         src->fail_next(step::init, errc::source_failed);
         auto target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
         co_await eng.async_start(use_awaitable);
         const bool errored =
-            co_await eventually([&] { return eng.pipelines()[0].state == pipeline_state::error; });
+            co_await until(eng, [&] { return eng.pipelines()[0].state == pipeline_state::error; });
         EXPECT_TRUE(errored);
         EXPECT_FALSE(eng.is_ready());
         EXPECT_FALSE(eng.is_source_ready("test"));
@@ -107,8 +107,8 @@ TEST_P(engine_test, retryable_init_failure_is_retried_with_backoff) {
         src->fail_next(step::init, errc::transient, 2);
         auto target = std::make_shared<recording_target>();
         engine_options options;
-        options.source_retry_initial_backoff = std::chrono::milliseconds(5);
-        auto eng = engine::builder()
+        options.source_retry.initial = std::chrono::milliseconds(5);
+        auto eng = test_builder()
                        .with_options(options)
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
@@ -125,7 +125,7 @@ TEST_P(engine_test, unknown_table_fails_only_its_pipeline) {
     run([](boost::asio::io_context& ctx) -> awaitable<void> {
         auto src = std::make_shared<test_source>(ctx.get_executor());
         src->set_schema(users, user_columns());
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, std::make_shared<recording_target>())
                        .add_pipeline("test", table_identifier("public", "missing"),
@@ -133,7 +133,7 @@ TEST_P(engine_test, unknown_table_fails_only_its_pipeline) {
                        .build(ctx.get_executor());
         co_await eng.async_start(use_awaitable);
         // init names the unknown table: a fatal error, so every pipeline of the source fails.
-        const bool failed = co_await eventually([&] {
+        const bool failed = co_await until(eng, [&] {
             const auto ps = eng.pipelines();
             return ps[0].state == pipeline_state::error && ps[1].state == pipeline_state::error;
         });
@@ -155,9 +155,9 @@ TEST(engine_config, reports_every_problem_at_once) {
     pipeline_options zero_buffer;
     zero_buffer.buffer_size = 0;
     pipeline_options negative_retries;
-    negative_retries.max_retries = -1;
+    negative_retries.retry.attempts = -2;
     try {
-        (void)engine::builder()
+        (void)test_builder()
             .add_source("a", src)
             .add_source("a", src)
             .add_source("", nullptr)
@@ -184,7 +184,7 @@ TEST(engine_config, reports_every_problem_at_once) {
         EXPECT_TRUE(has("pipeline[3]: table needs a schema")) << e.what();
         EXPECT_TRUE(has("pipeline[3]: target is null")) << e.what();
         EXPECT_TRUE(has("pipeline[4]: buffer_size must be > 0")) << e.what();
-        EXPECT_TRUE(has("pipeline[5]: max_retries must be >= 0")) << e.what();
+        EXPECT_TRUE(has("pipeline[5]: retry: attempts must be >= -1")) << e.what();
         EXPECT_EQ(e.code(), errc::invalid_config);
     }
 }
@@ -194,7 +194,7 @@ TEST(engine_config, default_pipeline_ids_are_unique_without_help) {
     auto src = std::make_shared<test_source>(ctx.get_executor());
     pipeline_options named;
     named.id = "a:public.users:recording:2";  // a generated id keeps out of its way
-    auto eng = engine::builder()
+    auto eng = test_builder()
                    .add_source("a", src)
                    .add_pipeline("a", users, std::make_shared<recording_target>())
                    .add_pipeline("a", users, std::make_shared<recording_target>(), named)
@@ -217,7 +217,7 @@ TEST(engine_config, one_target_object_in_two_pipelines_is_refused_naming_both) {
     pipeline_options second;
     second.id = "second";
     try {
-        (void)engine::builder()
+        (void)test_builder()
             .add_source("a", src)
             .add_pipeline("a", users, shared, first)
             .add_pipeline("a", orders, shared, second)
@@ -234,7 +234,7 @@ TEST(engine_config, one_target_object_in_two_pipelines_is_refused_naming_both) {
 TEST(engine_config, empty_configuration_is_refused) {
     boost::asio::io_context ctx;
     try {
-        (void)engine::builder().build(ctx.get_executor());
+        (void)test_builder().build(ctx.get_executor());
         FAIL() << "accepted an empty configuration";
     } catch (const config_error& e) {
         ASSERT_EQ(e.problems().size(), 2u);
@@ -248,7 +248,7 @@ TEST(engine_readiness, blocking_wait_and_callback_from_other_threads) {
     auto src = std::make_shared<test_source>(ctx.get_executor());
     src->set_schema(users, user_columns());
     src->add_row(users, user(*src, 1, "ann"));
-    auto eng = engine::builder()
+    auto eng = test_builder()
                    .add_source("test", src)
                    .add_pipeline("test", users, std::make_shared<recording_target>())
                    .build(ctx.get_executor());

@@ -37,7 +37,7 @@ struct restart_fixture {
 engine build_engine(boost::asio::io_context& ctx, const std::string& source_id,
                     std::shared_ptr<test_source> src, std::shared_ptr<recording_target> target,
                     engine_options options) {
-    return engine::builder()
+    return test_builder()
         .add_source(source_id, std::move(src))
         .add_pipeline(source_id, users, std::move(target))
         .with_options(std::move(options))
@@ -62,7 +62,7 @@ TEST_P(engine_snapshots, restore_replaces_the_baseline_and_later_changes_apply) 
             co_await eng.async_start(use_awaitable);
             co_await eng.async_await_ready(use_awaitable);
             const auto last = f.first->update(users, user(*f.first, 2, "v2"));
-            EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+            EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
             std::map<std::string, std::string> labels{{"reason", "test"}};
             // Labels, diagnostics, then the token (always last).
             diagnostics diag;
@@ -87,7 +87,7 @@ TEST_P(engine_snapshots, restore_replaces_the_baseline_and_later_changes_apply) 
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
         const auto last = second->insert(users, user(*second, 5, "after"));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_EQ(second->calls(step::baseline), 0u);
         EXPECT_EQ(target->restores(), 1u);
         EXPECT_EQ(target->get(key(2))->at("name"), value("v2"));
@@ -95,8 +95,9 @@ TEST_P(engine_snapshots, restore_replaces_the_baseline_and_later_changes_apply) 
         EXPECT_FALSE(target->get(key(99)).has_value());
         EXPECT_EQ(target->count(), 5u);
         // Reported once every target is restored, which may be just after readiness.
-        EXPECT_TRUE(co_await eventually(
-            [&] { return !observer->snapshot_event("restore completed " + taken.id).empty(); }));
+        EXPECT_TRUE(co_await until(eng, [&] {
+            return !observer->snapshot_event("restore completed " + taken.id).empty();
+        }));
         co_await eng.async_stop(use_awaitable);
     });
 }
@@ -108,10 +109,10 @@ TEST_P(engine_snapshots, pipeline_missing_from_the_snapshot_is_baselined_alone) 
         engine_options options;
         options.snapshots = std::make_shared<snapshots::local_store>(dir.path());
         pipeline_options no_retries;
-        no_retries.max_retries = 0;
+        no_retries.retry.attempts = 0;
         auto build = [&](std::shared_ptr<test_source> src, std::shared_ptr<recording_target> a,
                          std::shared_ptr<recording_target> b) {
-            return engine::builder()
+            return test_builder()
                 .add_source("test", std::move(src))
                 .add_pipeline("test", users, std::move(a))
                 .add_pipeline("test", users, std::move(b), no_retries)
@@ -125,8 +126,8 @@ TEST_P(engine_snapshots, pipeline_missing_from_the_snapshot_is_baselined_alone) 
             co_await eng.async_await_ready(use_awaitable);
             b->fail_next(1, errc::target_failed);
             f.first->insert(users, user(*f.first, 4, "new"));
-            EXPECT_TRUE(co_await eventually(
-                [&] { return eng.pipelines()[1].state == pipeline_state::error; }));
+            EXPECT_TRUE(co_await until(
+                eng, [&] { return eng.pipelines()[1].state == pipeline_state::error; }));
             const auto taken = co_await eng.async_create_snapshot();  // default token
             EXPECT_EQ(taken.tables.size(), 1u);  // the failed pipeline's table is not in it
             EXPECT_EQ(taken.source_positions.count("test"), 1u);
@@ -259,7 +260,8 @@ TEST_P(engine_snapshots, scheduled_snapshots_respect_retention) {
             for (const auto& e : observer->snapshot_events()) n += e.rfind("completed", 0) == 0;
             return n;
         };
-        EXPECT_TRUE(co_await eventually([&] { return completed() >= 4; }, 10s));
+        EXPECT_TRUE(co_await until(
+            eng, [&] { return completed() >= 4; }, 10s));
         co_await eng.async_stop(use_awaitable);
         const auto all = store->list();
         EXPECT_EQ(all.size(), 2u);
@@ -283,7 +285,7 @@ TEST_P(engine_snapshots, ack_never_passes_the_newest_snapshot_after_a_restore) {
             co_await eng.async_start(use_awaitable);
             co_await eng.async_await_ready(use_awaitable);
             snapped = f.first->insert(users, user(*f.first, 4, "x"));
-            EXPECT_TRUE(co_await eventually([&] { return f.first->last_acked() == snapped; }));
+            EXPECT_TRUE(co_await until(eng, [&] { return f.first->last_acked() == snapped; }));
             co_await eng.async_create_snapshot({}, use_awaitable);
             co_await eng.async_stop(use_awaitable);
         }
@@ -293,12 +295,12 @@ TEST_P(engine_snapshots, ack_never_passes_the_newest_snapshot_after_a_restore) {
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
         const auto later = second->insert(users, user(*second, 5, "y"));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == later; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == later; }));
         co_await sleep_for(30ms);
         // Applied, but the restored state lives only in memory and in the snapshot.
         EXPECT_EQ(second->last_acked(), snapped);
         co_await eng.async_create_snapshot({}, use_awaitable);
-        EXPECT_TRUE(co_await eventually([&] { return second->last_acked() == later; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return second->last_acked() == later; }));
         co_await eng.async_stop(use_awaitable);
     });
 }

@@ -13,7 +13,7 @@ TEST_P(engine_streaming, applies_insert_update_delete_truncate_in_order) {
         src->set_schema(users, user_columns());
         src->add_row(users, user(*src, 1, "ann"));
         auto target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .build(ctx.get_executor());
@@ -23,13 +23,13 @@ TEST_P(engine_streaming, applies_insert_update_delete_truncate_in_order) {
         src->insert(users, user(*src, 2, "bob"));
         src->update(users, user(*src, 1, "anne"), user_key(*src, 1));
         auto last = src->remove(users, user_key(*src, 2));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_EQ(target->count(), 1u);
         EXPECT_EQ(target->get(key(1))->at("name"), value("anne"));
         EXPECT_FALSE(target->get(key(2)));
 
         last = src->truncate(users);
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_EQ(target->count(), 0u);
         const auto changes = target->changes();
         CO_ASSERT_TRUE(changes.size() == 4);
@@ -53,7 +53,7 @@ TEST_P(engine_streaming, routes_each_table_of_a_source_to_its_own_pipelines) {
         auto user_target = std::make_shared<recording_target>("users");
         auto order_target = std::make_shared<recording_target>("orders");
         auto order_target_2 = std::make_shared<recording_target>("orders2");
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, user_target)
                        .add_pipeline("test", orders, order_target)
@@ -67,10 +67,10 @@ TEST_P(engine_streaming, routes_each_table_of_a_source_to_its_own_pipelines) {
         test_source::transaction tx;
         tx.insert(users, user(*src, 2, "bob")).insert(orders, order(*src, 11, 2, 1.25));
         const auto last = src->commit(std::move(tx));
-        EXPECT_TRUE(co_await eventually([&] { return order_target_2->applied() == last; }));
-        EXPECT_TRUE(co_await eventually([&] { return user_target->count() == 2; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return order_target_2->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return user_target->count() == 2; }));
         // Each pipeline runs on its own strand: the first orders target may still be applying.
-        EXPECT_TRUE(co_await eventually([&] { return order_target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return order_target->applied() == last; }));
         EXPECT_EQ(order_target->count(), 2u);
         EXPECT_EQ(order_target_2->count(), 2u);
         for (const auto& c : user_target->changes()) EXPECT_EQ(c.table, users);
@@ -88,7 +88,7 @@ TEST_P(engine_streaming, filters_move_rows_in_and_out_on_update) {
         auto target = std::make_shared<recording_target>();
         pipeline_options options;
         options.filters.push_back(filters::field_equals("status", value("active")));
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .build(ctx.get_executor());
@@ -99,7 +99,7 @@ TEST_P(engine_streaming, filters_move_rows_in_and_out_on_update) {
         // ann stops matching: deleted. bob starts matching: inserted.
         src->update(users, user(*src, 1, "ann", "inactive"), user_key(*src, 1));
         auto last = src->update(users, user(*src, 2, "bob", "active"), user_key(*src, 2));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_FALSE(target->get(key(1)));
         CO_ASSERT_TRUE(target->get(key(2)).has_value());
         auto changes = target->changes();
@@ -112,7 +112,7 @@ TEST_P(engine_streaming, filters_move_rows_in_and_out_on_update) {
         src->insert(users, user(*src, 3, "cid", "inactive"));
         src->remove(users, user_key(*src, 3));
         last = src->remove(users, user_key(*src, 2));
-        EXPECT_TRUE(co_await eventually([&] { return target->count() == 0; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->count() == 0; }));
         changes = target->changes();
         CO_ASSERT_TRUE(changes.size() == 3);
         EXPECT_EQ(changes[2].action, change_action::delete_);
@@ -134,7 +134,7 @@ TEST_P(engine_streaming, transforms_shape_baseline_rows_and_changes) {
             if (r.at("display_name") == value("skip me")) return std::nullopt;
             return r;
         });
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .build(ctx.get_executor());
@@ -148,7 +148,7 @@ TEST_P(engine_streaming, transforms_shape_baseline_rows_and_changes) {
 
         src->insert(users, user(*src, 2, "skip me"));
         const auto last = src->insert(users, user(*src, 3, "cid"));
-        EXPECT_TRUE(co_await eventually([&] { return target->count() == 2; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->count() == 2; }));
         EXPECT_FALSE(target->get(key(2)));
         EXPECT_EQ(target->get(key(3))->at("display_name"), value("cid"));
         EXPECT_EQ(target->applied(), last);
@@ -168,7 +168,7 @@ TEST_P(engine_streaming, transforms_that_change_columns_reach_the_indexed_target
         options.transforms.push_back(transforms::drop_fields({"status"}));
         options.transforms.push_back(transforms::rename_fields({{"name", "display_name"}}));
         options.transforms.push_back(transforms::add_timestamp("seen_at"));
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .build(ctx.get_executor());
@@ -183,7 +183,7 @@ TEST_P(engine_streaming, transforms_that_change_columns_reach_the_indexed_target
         src->insert(users, user(*src, 2, "bob"));
         src->update(users, user(*src, 1, "anne"), user_key(*src, 1));
         const auto removed = src->remove(users, user_key(*src, 2));
-        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == removed; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return src->last_acked() == removed; }));
         EXPECT_EQ(eng.pipelines()[0].state, pipeline_state::streaming)
             << eng.pipelines()[0].last_error;
         EXPECT_EQ(target->count(), 1u);
@@ -197,7 +197,7 @@ TEST_P(engine_streaming, transforms_that_change_columns_reach_the_indexed_target
                                                                    {"name", value("cid")},
                                                                    {"status", value("x")},
                                                                    {"age", value(40)}}));
-        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return src->last_acked() == last; }));
         EXPECT_EQ(names(), (std::vector<std::string>{"id", "display_name", "age", "seen_at"}));
         EXPECT_EQ(target->get(key(3))->at("age"), value(40));
         co_await eng.async_stop(use_awaitable);
@@ -212,13 +212,13 @@ TEST_P(engine_streaming, transform_that_removes_a_key_column_is_refused_naming_i
         auto target = std::make_shared<targets::memory::indexed_target>();
         pipeline_options options;
         options.transforms.push_back(transforms::drop_fields({"status", "id"}));
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .build(ctx.get_executor());
         co_await eng.async_start(use_awaitable);
         EXPECT_TRUE(
-            co_await eventually([&] { return eng.pipelines()[0].state == pipeline_state::error; }));
+            co_await until(eng, [&] { return eng.pipelines()[0].state == pipeline_state::error; }));
         const auto why = eng.pipelines()[0].last_error;
         EXPECT_NE(why.find("transform drop_fields(status, id) removes key column id of "
                            "public.users"),
@@ -238,7 +238,7 @@ TEST_P(engine_streaming, unchanged_values_are_filled_from_the_stored_row_before_
         pipeline_options options;
         // The filter reads a column the update does not resend.
         options.filters.push_back(filters::field_equals("status", value("active")));
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .build(ctx.get_executor());
@@ -247,7 +247,7 @@ TEST_P(engine_streaming, unchanged_values_are_filled_from_the_stored_row_before_
         auto partial = src->make_row(
             users, {{"id", value(1)}, {"name", value("anne")}, {"status", value::unchanged()}});
         const auto last = src->update(users, std::move(partial), user_key(*src, 1));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         const auto stored = target->get(key(1));
         CO_ASSERT_TRUE(stored.has_value());
         EXPECT_EQ(stored->at("name"), value("anne"));
@@ -263,7 +263,7 @@ TEST_P(engine_streaming, idle_source_advances_through_heartbeats) {
         src->set_schema(orders, order_columns());
         auto users_target = std::make_shared<recording_target>();
         auto orders_target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, users_target)
                        .add_pipeline("test", orders, orders_target)
@@ -273,11 +273,11 @@ TEST_P(engine_streaming, idle_source_advances_through_heartbeats) {
         // Only users change: the orders target hears of the new position through a heartbeat
         // (so a target that persists its position can resume from there).
         const auto last = src->insert(users, user(*src, 1, "ann"));
-        EXPECT_TRUE(co_await eventually([&] { return users_target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return users_target->applied() == last; }));
         EXPECT_NE(orders_target->applied(), last);
         src->heartbeat();
-        EXPECT_TRUE(co_await eventually([&] { return orders_target->applied() == last; }));
-        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return orders_target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return src->last_acked() == last; }));
         co_await eng.async_stop(use_awaitable);
     });
 }

@@ -4,6 +4,7 @@
 // parameterisation that runs every engine test on 1 and on 4 io_context threads.
 
 #include "async_test.hpp"
+#include "engine_events.hpp"
 #include "recording_target.hpp"
 
 #include "laredo/engine.hpp"
@@ -15,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace laredo::testing {
@@ -80,6 +82,28 @@ inline row order(const test_source& src, std::int64_t id, std::int64_t user_id, 
 }
 
 inline std::vector<value> key(std::int64_t id) { return {value(id)}; }
+
+// Every engine a test builds reports to an engine_events (or to an observer derived from it,
+// given with with_observer / engine_options::observer), so the test waits on the engine's
+// reports instead of polling.
+inline engine::builder test_builder() {
+    engine::builder b;
+    b.with_observer(std::make_shared<engine_events>());
+    return b;
+}
+
+inline engine_events& events_of(const engine& eng) {
+    auto* events = dynamic_cast<engine_events*>(eng.options().observer.get());
+    if (!events) throw std::logic_error("the engine was not built with an engine_events observer");
+    return *events;
+}
+
+// Completes with true once `condition` holds, checked at once and after each report of the
+// engine; false after `limit`.
+inline awaitable<bool> until(const engine& eng, std::function<bool()> condition,
+                             std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    return events_of(eng).until(std::move(condition), limit);
+}
 
 // Every engine test runs with the io_context driven by 1 and by 4 threads.
 class engine_test : public ::testing::TestWithParam<int> {

@@ -25,7 +25,7 @@ TEST_P(engine_transactions, transaction_spanning_tables_is_applied_in_every_tabl
         src->set_schema(orders, order_columns());
         auto user_target = std::make_shared<indexed_target>();
         auto order_target = std::make_shared<indexed_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, user_target)
                        .add_pipeline("test", orders, order_target)
@@ -39,11 +39,11 @@ TEST_P(engine_transactions, transaction_spanning_tables_is_applied_in_every_tabl
         tx.insert(users, user(*src, 2, "bob"));
         const auto commit = src->commit(std::move(tx));
         EXPECT_TRUE(co_await src->wait_delivered(commit));
-        EXPECT_TRUE(co_await eventually([&] { return order_target->get(10).has_value(); }));
-        EXPECT_TRUE(co_await eventually([&] { return user_target->count() == 2u; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return order_target->get(10).has_value(); }));
+        EXPECT_TRUE(co_await until(eng, [&] { return user_target->count() == 2u; }));
         EXPECT_FALSE(order_target->is_mid_transaction());
         // The ACK covers the whole transaction (every pipeline confirmed its part).
-        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == commit; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return src->last_acked() == commit; }));
         co_await eng.async_stop(use_awaitable);
     });
 }
@@ -60,7 +60,7 @@ TEST_P(engine_transactions, restart_resumes_when_the_last_change_touched_another
         auto user_target = std::make_shared<indexed_target>(keep);
         auto order_target = std::make_shared<indexed_target>(keep);
         auto build = [&](std::shared_ptr<test_source> src) {
-            return engine::builder()
+            return test_builder()
                 .add_source("test", std::move(src))
                 .add_pipeline("test", users, user_target)
                 .add_pipeline("test", orders, order_target)
@@ -72,7 +72,7 @@ TEST_P(engine_transactions, restart_resumes_when_the_last_change_touched_another
             co_await eng.async_await_ready(use_awaitable);
             first->insert(orders, order(*first, 10, 1, 9.5));
             const auto last = first->insert(users, user(*first, 1, "ann"));  // orders idle
-            EXPECT_TRUE(co_await eventually([&] { return user_target->count() == 1u; }));
+            EXPECT_TRUE(co_await until(eng, [&] { return user_target->count() == 1u; }));
             co_await eng.async_stop(use_awaitable);
             EXPECT_EQ(first->last_acked(), last);
         }
@@ -85,7 +85,7 @@ TEST_P(engine_transactions, restart_resumes_when_the_last_change_touched_another
         auto eng = build(second);
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
-        EXPECT_TRUE(co_await eventually([&] { return order_target->count() == 2u; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return order_target->count() == 2u; }));
         EXPECT_EQ(second->calls(step::baseline), 0u);
         co_await eng.async_stop(use_awaitable);
     });
@@ -100,7 +100,7 @@ TEST_P(engine_transactions, transaction_split_across_calls_ends_in_every_table_i
         src->set_schema(orders, order_columns());
         auto user_target = std::make_shared<indexed_target>();
         auto order_target = std::make_shared<indexed_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, user_target)
                        .add_pipeline("test", orders, order_target)
@@ -114,8 +114,8 @@ TEST_P(engine_transactions, transaction_split_across_calls_ends_in_every_table_i
         const auto commit = src->commit(std::move(tx));
         EXPECT_TRUE(co_await src->wait_delivered(commit));
         // The orders part ended with the commit although the call carrying it held only users.
-        EXPECT_TRUE(co_await eventually([&] { return order_target->get(key(10)).has_value(); }));
-        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == commit; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return order_target->get(key(10)).has_value(); }));
+        EXPECT_TRUE(co_await until(eng, [&] { return src->last_acked() == commit; }));
         EXPECT_FALSE(order_target->is_mid_transaction());
         EXPECT_EQ(user_target->count(), 2u);
         co_await eng.async_stop(use_awaitable);
@@ -129,7 +129,7 @@ TEST_P(engine_transactions, idle_pipeline_does_not_hold_the_ack_back) {
         src->set_schema(orders, order_columns());
         auto user_target = std::make_shared<recording_target>();
         auto order_target = std::make_shared<recording_target>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, user_target)
                        .add_pipeline("test", orders, order_target)
@@ -140,7 +140,7 @@ TEST_P(engine_transactions, idle_pipeline_does_not_hold_the_ack_back) {
         EXPECT_TRUE(co_await src->wait_delivered(first));
         const auto second = src->insert(orders, order(*src, 10, 1, 9.5));
         // No heartbeat: the users pipeline has nothing pending, so it holds nothing back.
-        EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == second; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return src->last_acked() == second; }));
         EXPECT_EQ(eng.source("test")->last_acked, second);
         co_await eng.async_stop(use_awaitable);
     });
@@ -233,7 +233,7 @@ TEST_P(engine_transactions, randomly_split_transactions_end_equal_to_a_model) {
             auto src =
                 std::make_shared<scripted_source>(ctx.get_executor(), columns, std::move(calls));
             std::vector<std::shared_ptr<indexed_target>> targets;
-            engine::builder b;
+            auto b = test_builder();
             b.add_source("s", src);
             for (const auto& t : tables) {
                 targets.push_back(std::make_shared<indexed_target>());
@@ -242,8 +242,8 @@ TEST_P(engine_transactions, randomly_split_transactions_end_equal_to_a_model) {
             auto eng = b.build(ctx.get_executor());
             co_await eng.async_start(use_awaitable);
             co_await eng.async_await_ready(use_awaitable);
-            EXPECT_TRUE(co_await eventually([&] { return src->last_acked() == last_commit; },
-                                            std::chrono::seconds(60)));
+            EXPECT_TRUE(co_await until(
+                eng, [&] { return src->last_acked() == last_commit; }, std::chrono::seconds(60)));
             for (std::size_t t = 0; t < tables.size(); ++t) {
                 EXPECT_FALSE(targets[t]->is_mid_transaction()) << tables[t].to_string();
                 EXPECT_EQ(targets[t]->count(), model[t].size()) << tables[t].to_string();

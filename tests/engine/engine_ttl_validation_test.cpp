@@ -47,7 +47,7 @@ TEST_P(engine_operations, ttl_skips_expired_rows_at_baseline_and_insert) {
         auto target = std::make_shared<recording_target>();
         pipeline_options options;
         options.ttl_field = "expires_at";
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", sessions, target, options)
                        .build(ctx.get_executor());
@@ -57,7 +57,7 @@ TEST_P(engine_operations, ttl_skips_expired_rows_at_baseline_and_insert) {
         EXPECT_TRUE(holds(*target, 2));
         src->insert(sessions, session(*src, 3, now - 1min));  // expired on arrival
         const auto last = src->insert(sessions, session(*src, 4, now + 1h));
-        EXPECT_TRUE(co_await eventually([&] { return holds(*target, 4); }));
+        EXPECT_TRUE(co_await until(eng, [&] { return holds(*target, 4); }));
         EXPECT_TRUE(co_await src->wait_delivered(last));
         EXPECT_FALSE(holds(*target, 3));
         EXPECT_EQ(target->count(), 2u);
@@ -82,7 +82,7 @@ TEST_P(engine_operations, ttl_update_to_an_expired_time_deletes_the_row) {
             return std::chrono::system_clock::time_point(
                 std::chrono::microseconds(v->get<timestamptz_value>().micros));
         };
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", sessions, target, options)
                        .build(ctx.get_executor());
@@ -92,7 +92,7 @@ TEST_P(engine_operations, ttl_update_to_an_expired_time_deletes_the_row) {
         src->update(sessions, session(*src, 1, now - 1s));
         const auto last = src->update(sessions, session(*src, 2, now + 2h));
         EXPECT_TRUE(co_await src->wait_delivered(last));
-        EXPECT_TRUE(co_await eventually([&] { return !holds(*target, 1); }));
+        EXPECT_TRUE(co_await until(eng, [&] { return !holds(*target, 1); }));
         EXPECT_TRUE(holds(*target, 2));
         const auto changes = target->changes();
         const bool deleted_1 =
@@ -117,7 +117,7 @@ TEST_P(engine_operations, ttl_scanner_removes_rows_as_they_expire_and_reports_ea
         pipeline_options options;
         options.ttl_field = "expires_at";
         options.ttl_scan_interval = 20ms;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", sessions, target, options)
                        .with_observer(observer)
@@ -126,7 +126,8 @@ TEST_P(engine_operations, ttl_scanner_removes_rows_as_they_expire_and_reports_ea
         co_await eng.async_await_ready(use_awaitable);
         src->insert(sessions, session(*src, 3, std::chrono::system_clock::now() + 400ms));
         // Each removal is reported after the target applied it: wait for the reports.
-        EXPECT_TRUE(co_await eventually([&] { return observer->expired().size() == 2u; }, 10s));
+        EXPECT_TRUE(co_await until(
+            eng, [&] { return observer->expired().size() == 2u; }, 10s));
         EXPECT_EQ(target->count(), 1u);
         EXPECT_TRUE(holds(*target, 2));
         auto expired = observer->expired();
@@ -147,7 +148,7 @@ TEST_P(engine_operations, ttl_field_reads_rfc3339_text_and_ignores_other_values)
         auto target = std::make_shared<recording_target>();
         pipeline_options options;
         options.ttl_field = "status";
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .build(ctx.get_executor());
@@ -170,7 +171,7 @@ TEST_P(engine_operations, validation_after_baseline_counts_rows_after_filters) {
         auto observer = std::make_shared<recording_observer>();
         pipeline_options options;
         options.filters.push_back(filters::field_equals("status", value("active")));
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .with_observer(observer)
@@ -195,7 +196,7 @@ TEST_P(engine_operations, validation_at_interval_follows_inserts_and_deletes_and
         auto observer = std::make_shared<recording_observer>();
         pipeline_options options;
         options.validation_interval = 10ms;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .with_observer(observer)
@@ -205,13 +206,13 @@ TEST_P(engine_operations, validation_at_interval_follows_inserts_and_deletes_and
         for (int i = 6; i <= 8; ++i) src->insert(users, user(*src, i, "u"));
         src->remove(users, user_key(*src, 1));
         const auto last = src->remove(users, user_key(*src, 2));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         auto matched = [&](std::uint64_t n) {
             for (const auto& v : observer->validations())
                 if (v.match && v.expected == n && v.actual == n) return true;
             return false;
         };
-        EXPECT_TRUE(co_await eventually([&] { return matched(6); }));
+        EXPECT_TRUE(co_await until(eng, [&] { return matched(6); }));
         // The target loses a row behind the engine's back: the next check reports drift.
         target->lose_row(key(3));
         auto drift = [&] {
@@ -219,7 +220,7 @@ TEST_P(engine_operations, validation_at_interval_follows_inserts_and_deletes_and
                 if (!v.match && v.expected == 6 && v.actual == 5) return true;
             return false;
         };
-        EXPECT_TRUE(co_await eventually(drift));
+        EXPECT_TRUE(co_await until(eng, drift));
         EXPECT_EQ(eng.pipelines()[0].state, pipeline_state::streaming);  // warn only
         co_await eng.async_stop(use_awaitable);
     });
@@ -235,7 +236,7 @@ TEST_P(engine_operations, validation_rebaseline_action_reloads_the_drifted_table
         pipeline_options options;
         options.validation_interval = 10ms;
         options.on_validation_mismatch = validation_action::rebaseline;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .with_observer(observer)
@@ -243,7 +244,8 @@ TEST_P(engine_operations, validation_rebaseline_action_reloads_the_drifted_table
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
         target->lose_row(key(3));
-        EXPECT_TRUE(co_await eventually([&] { return holds(*target, 3); }, 5s));
+        EXPECT_TRUE(co_await until(
+            eng, [&] { return holds(*target, 3); }, 5s));
         EXPECT_GE(target->rebuilds(), 1u);
         EXPECT_FALSE(observer->rebaselines().empty());
         EXPECT_EQ(target->count(), 5u);
@@ -259,8 +261,8 @@ TEST_P(engine_operations, reload_brings_an_isolated_pipeline_back_to_the_source_
         auto failing = std::make_shared<recording_target>("failing");
         auto healthy = std::make_shared<recording_target>("healthy");
         pipeline_options no_retries;
-        no_retries.max_retries = 0;
-        auto eng = engine::builder()
+        no_retries.retry.attempts = 0;
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, healthy)
                        .add_pipeline("test", users, failing, no_retries)
@@ -270,7 +272,7 @@ TEST_P(engine_operations, reload_brings_an_isolated_pipeline_back_to_the_source_
         failing->fail_next(1, errc::target_failed);
         src->insert(users, user(*src, 2, "b"));
         EXPECT_TRUE(
-            co_await eventually([&] { return eng.pipelines()[1].state == pipeline_state::error; }));
+            co_await until(eng, [&] { return eng.pipelines()[1].state == pipeline_state::error; }));
         EXPECT_FALSE(eng.pipelines()[1].last_error.empty());
         src->insert(users, user(*src, 3, "c"));  // missed by the failed pipeline
         co_await eng.async_reload("test", users, use_awaitable);
@@ -279,8 +281,8 @@ TEST_P(engine_operations, reload_brings_an_isolated_pipeline_back_to_the_source_
         EXPECT_EQ(failing->count(), 3u);
         const auto last = src->insert(users, user(*src, 4, "d"));
         // Both pipelines (separate strands) have applied the last change before comparing.
-        EXPECT_TRUE(co_await eventually(
-            [&] { return failing->applied() == last && healthy->applied() == last; }));
+        EXPECT_TRUE(co_await until(
+            eng, [&] { return failing->applied() == last && healthy->applied() == last; }));
         EXPECT_EQ(failing->rows(), healthy->rows());
         co_await eng.async_stop(use_awaitable);
     });
@@ -294,9 +296,9 @@ TEST_P(engine_operations, isolated_pipeline_recovers_by_itself_after_the_backoff
         auto target = std::make_shared<recording_target>();
         auto observer = std::make_shared<recording_observer>();
         pipeline_options options;
-        options.max_retries = 0;
+        options.retry.attempts = 0;
         options.recover_after = 20ms;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target, options)
                        .with_observer(observer)
@@ -306,14 +308,14 @@ TEST_P(engine_operations, isolated_pipeline_recovers_by_itself_after_the_backoff
         target->fail_next(1, errc::target_failed);
         src->insert(users, user(*src, 2, "b"));  // fails: the pipeline goes to ERROR
         EXPECT_TRUE(
-            co_await eventually([&] { return eng.pipelines()[0].state == pipeline_state::error; }));
+            co_await until(eng, [&] { return eng.pipelines()[0].state == pipeline_state::error; }));
         src->insert(users, user(*src, 3, "c"));  // missed while in ERROR
         // After the backoff the table is reloaded and the pipeline streams again.
-        EXPECT_TRUE(co_await eventually([&] { return target->count() == 3u; }));
-        EXPECT_TRUE(co_await eventually(
-            [&] { return eng.pipelines()[0].state == pipeline_state::streaming; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->count() == 3u; }));
+        EXPECT_TRUE(co_await until(
+            eng, [&] { return eng.pipelines()[0].state == pipeline_state::streaming; }));
         const auto last = src->insert(users, user(*src, 4, "d"));
-        EXPECT_TRUE(co_await eventually([&] { return target->applied() == last; }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->applied() == last; }));
         EXPECT_GE(target->rebuilds(), 1u);
         const auto reasons = observer->rebaselines();
         CO_ASSERT_TRUE(!reasons.empty());
@@ -331,9 +333,9 @@ TEST_P(engine_operations, stop_all_policy_fails_every_pipeline_of_every_source) 
         auto ta = std::make_shared<recording_target>();
         auto tb = std::make_shared<recording_target>();
         pipeline_options stop_all;
-        stop_all.max_retries = 0;
+        stop_all.retry.attempts = 0;
         stop_all.on_error = error_policy::stop_all;
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("a", a)
                        .add_source("b", b)
                        .add_pipeline("a", users, ta, stop_all)
@@ -343,7 +345,7 @@ TEST_P(engine_operations, stop_all_policy_fails_every_pipeline_of_every_source) 
         co_await eng.async_await_ready(use_awaitable);
         ta->fail_next(1, errc::target_failed);
         a->insert(users, user(*a, 1, "ann"));
-        EXPECT_TRUE(co_await eventually([&] {
+        EXPECT_TRUE(co_await until(eng, [&] {
             const auto ps = eng.pipelines();
             return ps[0].state == pipeline_state::error && ps[1].state == pipeline_state::error;
         }));
@@ -366,7 +368,7 @@ TEST_P(engine_operations, changed_columns_rebaseline_the_table_by_default) {
         src->add_row(users, user(*src, 1, "ann"));
         auto target = std::make_shared<recording_target>();  // default answer: re-baseline
         auto observer = std::make_shared<recording_observer>();
-        auto eng = engine::builder()
+        auto eng = test_builder()
                        .add_source("test", src)
                        .add_pipeline("test", users, target)
                        .with_observer(observer)
@@ -384,11 +386,11 @@ TEST_P(engine_operations, changed_columns_rebaseline_the_table_by_default) {
         src->insert(users, src->make_row(users, {{"id", value(2)},
                                                  {"name", value("bob")},
                                                  {"email", value("bob@example.com")}}));
-        EXPECT_TRUE(co_await eventually([&] {
+        EXPECT_TRUE(co_await until(eng, [&] {
             const auto r = target->get(key(1));
             return r && r->find("email") && *r->find("email") == value("ann@example.com");
         }));
-        EXPECT_TRUE(co_await eventually([&] { return target->get(key(2)).has_value(); }));
+        EXPECT_TRUE(co_await until(eng, [&] { return target->get(key(2)).has_value(); }));
         EXPECT_GE(target->rebuilds(), 1u);
         const auto changes = observer->schema_changes();
         CO_ASSERT_TRUE(!changes.empty());
@@ -416,7 +418,7 @@ TEST(engine_operations_config, refuses_ttl_and_validation_options_it_cannot_hono
     engine_options snapshots_without_store;
     snapshots_without_store.snapshot_on_shutdown = true;
     try {
-        engine::builder()
+        test_builder()
             .add_source("test", src)
             .add_pipeline("test", users, std::make_shared<recording_target>(), scan_without_ttl)
             .add_pipeline("test", orders, std::make_shared<no_rows_target>(), on_rowless)

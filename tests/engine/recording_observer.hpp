@@ -3,7 +3,7 @@
 // An observer for engine tests: records the operations' callbacks (validation, TTL, dead
 // letters, re-baselines, snapshots) so tests can assert they fired, and with what.
 
-#include "laredo/observer.hpp"
+#include "engine_events.hpp"
 
 #include <atomic>
 #include <mutex>
@@ -12,7 +12,7 @@
 
 namespace laredo::testing {
 
-class recording_observer : public engine_observer {
+class recording_observer : public engine_events {
   public:
     struct validation {
         std::string pipeline;
@@ -21,44 +21,45 @@ class recording_observer : public engine_observer {
         bool match = false;
     };
 
+    // Each report is recorded first, then wakes the waits (which may look for it).
     void on_validation_result(const std::string& pipeline, const table_identifier&,
                               std::uint64_t expected, std::uint64_t actual, bool match) override {
-        std::lock_guard lock(mutex_);
-        validations_.push_back({pipeline, expected, actual, match});
+        record(validations_, validation{pipeline, expected, actual, match});
     }
     void on_row_expired(const std::string&, const table_identifier&,
                         const std::string& key) override {
-        std::lock_guard lock(mutex_);
-        expired_.push_back(key);
+        record(expired_, key);
     }
     void on_dead_letter_written(const std::string& pipeline, const table_identifier&,
                                 change_action) override {
-        std::lock_guard lock(mutex_);
-        dead_letters_.push_back(pipeline);
+        record(dead_letters_, pipeline);
     }
     void on_rebaseline_triggered(const std::string&, const std::string& reason) override {
-        std::lock_guard lock(mutex_);
-        rebaselines_.push_back(reason);
+        record(rebaselines_, reason);
     }
     void on_schema_change(const std::string&, const table_identifier&,
                           const std::string& description) override {
-        std::lock_guard lock(mutex_);
-        schema_changes_.push_back(description);
+        record(schema_changes_, description);
     }
-    void on_lag_updated(const std::string&, const lag_info&) override { ++lag_updates_; }
-    void on_snapshot_started(const std::string& id) override { note("started " + id); }
+    void on_lag_updated(const std::string&, const lag_info&) override {
+        ++lag_updates_;
+        notify();
+    }
+    void on_snapshot_started(const std::string& id) override {
+        record(snapshot_events_, "started " + id);
+    }
     void on_snapshot_completed(const std::string& id, std::size_t, std::uint64_t, std::uint64_t,
                                duration) override {
-        note("completed " + id);
+        record(snapshot_events_, "completed " + id);
     }
     void on_snapshot_failed(const std::string& id, const std::string& message) override {
-        note("failed " + id + ": " + message);
+        record(snapshot_events_, "failed " + id + ": " + message);
     }
     void on_snapshot_restore_started(const std::string& id) override {
-        note("restore started " + id);
+        record(snapshot_events_, "restore started " + id);
     }
     void on_snapshot_restore_completed(const std::string& id, std::uint64_t, duration) override {
-        note("restore completed " + id);
+        record(snapshot_events_, "restore completed " + id);
     }
 
     std::vector<validation> validations() const {
@@ -95,9 +96,13 @@ class recording_observer : public engine_observer {
     }
 
   private:
-    void note(std::string event) {
-        std::lock_guard lock(mutex_);
-        snapshot_events_.push_back(std::move(event));
+    template <class T, class V>
+    void record(std::vector<T>& to, V&& v) {
+        {
+            std::lock_guard lock(mutex_);
+            to.push_back(std::forward<V>(v));
+        }
+        notify();
     }
 
     mutable std::mutex mutex_;

@@ -552,8 +552,8 @@ struct line_engine {
 
     engine make(io_context& ctx, pipeline_options pipeline) {
         engine_options fast;
-        fast.source_retry_initial_backoff = std::chrono::milliseconds(10);
-        fast.source_retry_max_backoff = std::chrono::milliseconds(50);
+        fast.source_retry.initial = std::chrono::milliseconds(10);
+        fast.source_retry.max = std::chrono::milliseconds(50);
         return engine::builder()
             .with_options(fast)
             .add_source("line", source)

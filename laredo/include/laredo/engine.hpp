@@ -6,6 +6,7 @@
 #include "laredo/observer.hpp"
 #include "laredo/pipeline_options.hpp"
 #include "laredo/position.hpp"
+#include "laredo/retry_policy.hpp"
 #include "laredo/snapshot_store.hpp"
 #include "laredo/sync_source.hpp"
 #include "laredo/sync_target.hpp"
@@ -41,11 +42,13 @@ struct engine_options {
     // what is left. Zero waits for ever.
     std::chrono::milliseconds shutdown_timeout{30'000};
 
-    // A source whose init or stream fails with a retryable error is retried this many times,
-    // with exponential backoff, before its pipelines go to ERROR.
-    int source_max_retries = 10;
-    std::chrono::milliseconds source_retry_initial_backoff{1'000};
-    std::chrono::milliseconds source_retry_max_backoff{30'000};
+    // A source whose init, baseline or stream fails with a retryable error is retried by
+    // this policy before its pipelines go to ERROR: by default 1 s doubling to 30 s, 10
+    // attempts. Each phase counts its own attempts; a stream that delivered changes, or ran
+    // for reset_after, before it failed starts over.
+    retry_policy source_retry{
+        std::chrono::milliseconds(1'000), 2.0, std::chrono::milliseconds(30'000), 0.0, 10,
+        std::chrono::milliseconds(0)};
 
     std::shared_ptr<engine_observer> observer;
 
@@ -150,6 +153,7 @@ class engine {
     //   Signature: void(error_code).
     //   Errors: errc::already_started; errc::stopped (the engine was stopped: build a new one).
     //   Cancellation: stops the wait; the start completes in the background.
+    //   Thread safety: from any thread, concurrently with any other operation.
     template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_start(Token&& token = {}) {
         return initiate<void_signature>(std::forward<Token>(token), nullptr, &engine::start_impl);
@@ -168,6 +172,7 @@ class engine {
     //   Errors: errc::not_started; errc::stopped (already stopped); errc::timeout (stopped
     //   anyway, after shutdown_timeout).
     //   Cancellation: stops the wait; the stop runs to its end (bounded by shutdown_timeout).
+    //   Thread safety: from any thread, concurrently with any other operation.
     template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_stop(Token&& token = {}) {
         return initiate<void_signature>(std::forward<Token>(token), nullptr, &engine::stop_impl);
@@ -184,6 +189,7 @@ class engine {
     //   (the message names the pipeline and why; at once when one already is); errc::stopped
     //   when the engine stops first.
     //   Cancellation: terminal, partial and total; the engine is not affected.
+    //   Thread safety: from any thread, concurrently with any other operation.
     template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_await_ready(Token&& token = {}) {
         return initiate<void_signature>(std::forward<Token>(token), nullptr,
@@ -201,6 +207,7 @@ class engine {
     //   Errors: errc::not_started, errc::stopped, errc::unknown_source; what the source's
     //   pause()/resume() throws.
     //   Cancellation: stops the wait; the pause (resume) completes in the background.
+    //   Thread safety: from any thread, concurrently with any other operation.
     template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_pause(std::string source_id, Token&& token = {}) {
         return initiate<void_signature>(std::forward<Token>(token), nullptr, &engine::pause_impl,
@@ -231,6 +238,7 @@ class engine {
     //   (no pipeline of the source can reload the table), errc::invalid_argument (a reload of
     //   the source is running), errc::source_failed (the baseline failed).
     //   Cancellation: stops the wait; the reload runs to its end.
+    //   Thread safety: from any thread, concurrently with any other operation.
     template <boost::asio::completion_token_for<void_signature> Token = default_token>
     auto async_reload(std::string source_id, table_identifier table, Token&& token = {}) {
         return initiate<void_signature>(std::forward<Token>(token), nullptr, &engine::reload_impl,
@@ -251,6 +259,7 @@ class engine {
     //   Errors: errc::unsupported (no store), errc::not_started, errc::stopped; what the
     //   store or a target's export throws.
     //   Cancellation: stops the wait; the snapshot is still taken and saved.
+    //   Thread safety: from any thread, concurrently with any other operation.
     template <boost::asio::completion_token_for<snapshot_signature> Token = default_token>
     auto async_create_snapshot(Token&& token = {}) {
         return initiate<snapshot_signature>(std::forward<Token>(token), nullptr,
@@ -279,6 +288,7 @@ class engine {
     //   errc::unknown_table (unknown pipeline id), errc::target_failed (a letter failed; the
     //   message says how many were applied before it).
     //   Cancellation: stops the wait; the replay runs to its end.
+    //   Thread safety: from any thread, concurrently with any other operation.
     template <boost::asio::completion_token_for<count_signature> Token = default_token>
     auto async_replay_dead_letters(std::string pipeline_id, Token&& token = {}) {
         return initiate<count_signature>(std::forward<Token>(token), nullptr, &engine::replay_impl,

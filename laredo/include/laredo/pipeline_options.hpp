@@ -1,5 +1,6 @@
 #pragma once
 
+#include "laredo/retry_policy.hpp"
 #include "laredo/row.hpp"
 #include "laredo/table_identifier.hpp"
 #include "laredo/types.hpp"
@@ -79,12 +80,13 @@ struct pipeline_options {
     std::size_t buffer_bytes = 64u << 20;
     buffer_policy buffer = buffer_policy::block;
 
-    // A change that fails is retried max_retries times with exponential backoff, then the
-    // error policy applies.
+    // A batch the target refuses with a retryable error is retried by `retry` (by default
+    // 100 ms doubling to 5 s, 5 attempts); a change still failing then goes to the
+    // dead-letter store and the error policy applies.
     error_policy on_error = error_policy::isolate;
-    int max_retries = 5;
-    std::chrono::milliseconds retry_initial_backoff{100};
-    std::chrono::milliseconds retry_max_backoff{5000};
+    retry_policy retry{
+        std::chrono::milliseconds(100), 2.0, std::chrono::milliseconds(5'000), 0.0, 5,
+        std::chrono::milliseconds(0)};
 
     // A pipeline that went to ERROR under error policy isolate, or that dropped changes
     // (buffer policies drop_oldest / error), recovers by reloading its table. With

@@ -1,5 +1,7 @@
 #include "ack_coordinator.hpp"
 
+#include "backoff.hpp"
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -80,7 +82,12 @@ std::optional<position> ack_coordinator::last_acked() const {
 }
 
 asio::awaitable<void> ack_coordinator::run() {
-    auto backoff = std::chrono::milliseconds(100);
+    // A failed ACK is retried for as long as the engine runs (the position stays wanted).
+    retry_policy policy;
+    policy.initial = std::chrono::milliseconds(100);
+    policy.max = std::chrono::milliseconds(5000);
+    policy.attempts = -1;
+    backoff retry(policy);
     while (!stopped_) {
         if (!wanted_ || !ahead(*wanted_, last_acked())) {
             progress_.notify_all();
@@ -100,7 +107,7 @@ asio::awaitable<void> ack_coordinator::run() {
                 acked_ = target;
             }
             failing_ = false;
-            backoff = std::chrono::milliseconds(100);
+            retry.succeeded();
             if (observer_) observer_->on_ack_advanced(source_id_, target);
             progress_.notify_all();
             continue;
@@ -116,10 +123,10 @@ asio::awaitable<void> ack_coordinator::run() {
                                                   std::string("ack failed: ") + e.what());
             }
         }
-        asio::steady_timer timer(source_.get_executor(), backoff);
+        asio::steady_timer timer(source_.get_executor(),
+                                 *retry.failed(std::chrono::steady_clock::now()));
         boost::system::error_code ec;
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
     }
     progress_.notify_all();
 }

@@ -32,6 +32,17 @@ bool is_strand(const asio::any_io_executor& ex) {
            ex.target<asio::strand<asio::thread_pool::executor_type>>() != nullptr;
 }
 
+// A retry policy the backoff can follow, or a problem per wrong field.
+void check_retry_policy(const std::string& where, const retry_policy& p,
+                        std::vector<std::string>& problems) {
+    if (p.initial.count() < 0 || p.max.count() < 0 || p.reset_after.count() < 0)
+        problems.push_back(where + ": initial, max and reset_after must be >= 0");
+    if (!(p.multiplier >= 1.0)) problems.push_back(where + ": multiplier must be >= 1");
+    if (!(p.jitter >= 0.0 && p.jitter <= 1.0))
+        problems.push_back(where + ": jitter must be between 0 and 1");
+    if (p.attempts < -1) problems.push_back(where + ": attempts must be >= -1 (-1: for ever)");
+}
+
 std::string join_lines(const std::vector<std::string>& problems) {
     std::string out = "invalid engine configuration:";
     for (const auto& p : problems) out += "\n  " + p;
@@ -513,8 +524,7 @@ engine engine::builder::build(asio::any_io_executor executor) const {
                             s.id));
     }
     if (pipelines_.empty()) problems.push_back("no pipelines configured");
-    if (options_.source_max_retries < 0)
-        problems.push_back("engine: source_max_retries must be >= 0");
+    check_retry_policy("engine: source_retry", options_.source_retry, problems);
     if (options_.snapshot_interval.count() < 0)
         problems.push_back("engine: snapshot_interval must be >= 0");
     if (!options_.snapshots && options_.snapshot_interval.count() > 0)
@@ -537,9 +547,7 @@ engine engine::builder::build(asio::any_io_executor executor) const {
         if (!p.target) problems.push_back(where + ": target is null");
         if (p.options.buffer_size == 0) problems.push_back(where + ": buffer_size must be > 0");
         if (p.options.buffer_bytes == 0) problems.push_back(where + ": buffer_bytes must be > 0");
-        if (p.options.max_retries < 0) problems.push_back(where + ": max_retries must be >= 0");
-        if (p.options.retry_initial_backoff.count() < 0 || p.options.retry_max_backoff.count() < 0)
-            problems.push_back(where + ": retry backoff must be >= 0");
+        check_retry_policy(where + ": retry", p.options.retry, problems);
         if (p.options.recover_after.count() < 0 || p.options.recover_max_backoff.count() < 0)
             problems.push_back(where + ": recover_after and recover_max_backoff must be >= 0");
         if (p.options.ttl_scan_interval.count() < 0 || p.options.validation_interval.count() < 0)

@@ -31,6 +31,14 @@ awaitable<bool> cancelled() {
 
 }  // namespace
 
+retry_policy recovery_retry_policy(const pipeline_options& o) {
+    retry_policy p;
+    p.initial = o.recover_after;
+    p.max = o.recover_max_backoff;
+    p.attempts = -1;  // a pipeline keeps trying to come back
+    return p;
+}
+
 pipeline::pipeline(std::size_t index, std::string id, std::string source_id, table_identifier table,
                    std::shared_ptr<sync_target> target, pipeline_options options,
                    asio::any_io_executor executor, const sync_source* source,
@@ -47,6 +55,7 @@ pipeline::pipeline(std::size_t index, std::string id, std::string source_id, tab
       observer_(engine_->observer.get()),
       dead_letters_(engine_->dead_letters.get()),
       hooks_(std::move(hooks)),
+      machine_(id_, recovery_retry_policy(options_), options_.retry),
       work_(strand_),
       space_(strand_),
       idle_(strand_) {}
@@ -99,26 +108,51 @@ void pipeline::set_applied(const position& p) {
     applied_ = p;
 }
 
-void pipeline::set_state(pipeline_state s) {
-    const auto old = state_.exchange(s);
-    if (old == s) return;
-    if (observer_) observer_->on_pipeline_state_changed(id_, old, s);
-    if (s == pipeline_state::error) hooks_.entered_error(index_);
-    if (s == pipeline_state::streaming && !reached_streaming_) {
-        reached_streaming_ = true;
-        hooks_.reached_streaming(index_);
+void pipeline::execute(const pipeline_machine::actions& actions) {
+    using kind = pipeline_machine::action::kind;
+    for (const auto& a : actions) {
+        switch (a.what) {
+            case kind::state_changed: {
+                // Whoever sees the new state also sees why (ERROR) or that it is gone.
+                std::lock_guard lock(applied_mutex_);
+                last_error_ = machine_.last_error();
+            }
+                state_.store(a.to);
+                if (observer_) observer_->on_pipeline_state_changed(id_, a.from, a.to);
+                break;
+            case kind::reached_streaming:
+                hooks_.reached_streaming(index_);
+                break;
+            case kind::entered_error:
+                hooks_.entered_error(index_);
+                break;
+            case kind::leave_ack:
+                hooks_.ack_membership(index_, false);
+                break;
+            case kind::join_ack:
+                hooks_.ack_membership(index_, true);
+                break;
+            case kind::drop_buffer:
+                drop_buffered();
+                break;
+            case kind::notify_failed: {
+                std::lock_guard lock(applied_mutex_);
+                last_error_ = machine_.last_error();  // also when it was in ERROR already
+            }
+                hooks_.failed(index_, a.policy, a.why);
+                break;
+            case kind::schedule_recovery:
+                arm_recovery(a.delay);
+                break;
+            case kind::request_reload:
+                hooks_.request_reload(index_, a.why);
+                break;
+            case kind::confirm:
+                confirm_applied(a.pos);
+                break;
+        }
     }
-}
-
-bool pipeline::out_of_service() const noexcept {
-    const auto s = state_.load();
-    return s == pipeline_state::error || s == pipeline_state::stopped;
-}
-
-void pipeline::leave_ack() {
-    if (!in_ack_) return;
-    in_ack_ = false;
-    hooks_.ack_membership(index_, false);
+    stale_.store(machine_.stale());
 }
 
 void pipeline::confirm_applied(const position& pos) {
@@ -133,35 +167,16 @@ void pipeline::confirm_applied(const position& pos) {
 }
 
 void pipeline::failed(error_policy policy, const std::string& why) {
-    {
-        std::lock_guard lock(applied_mutex_);
-        last_error_ = why;
-    }
-    set_state(pipeline_state::error);
-    leave_ack();
-    // Nothing more will be applied: drop what is buffered so producers never wait on us.
-    drop_buffered();
-    hooks_.failed(index_, policy, why);
-    if (policy == error_policy::isolate) schedule_recovery();
+    execute(machine_.failed(policy, why, std::chrono::steady_clock::now()));
 }
 
-void pipeline::schedule_recovery() {
-    if (options_.recover_after.count() <= 0 || closed_ || recovery_scheduled_) return;
-    if (recovery_backoff_.count() <= 0) recovery_backoff_ = options_.recover_after;
+void pipeline::arm_recovery(std::chrono::milliseconds delay) {
     if (!recovery_timer_) recovery_timer_ = std::make_unique<asio::steady_timer>(strand_);
-    recovery_scheduled_ = true;
-    recovery_timer_->expires_after(recovery_backoff_);
-    recovery_backoff_ = std::min(recovery_backoff_ * 2, options_.recover_max_backoff);
+    recovery_timer_->expires_after(delay);
     auto self = shared_from_this();
     recovery_timer_->async_wait([self](boost::system::error_code ec) {
-        self->recovery_scheduled_ = false;
-        if (ec || self->closed_ || self->consumer_done_) return;
-        const auto s = self->state_.load();
-        if (s != pipeline_state::error && !self->stale_) return;  // recovered meanwhile
-        self->hooks_.request_reload(
-            self->index_,
-            fmt::format("automatic recovery of pipeline {} ({})", self->id_,
-                        s == pipeline_state::error ? self->last_error() : "it dropped changes"));
+        if (ec || self->consumer_done_) return;
+        self->execute(self->machine_.recovery_due());
     });
 }
 
@@ -226,14 +241,12 @@ awaitable<void> pipeline::resume_from(position from) {
         strand_,
         [](std::shared_ptr<pipeline> p, position pos) -> awaitable<void> {
             if (p->out_of_service()) co_return;
-            p->skip_through_ = pos;
             p->set_applied(pos);
             // The target kept its rows: count them, so validation has something to compare.
             const auto held = p->target_->row_count(p->table_);
             p->expected_known_ = held.has_value();
             p->expected_rows_ = held ? static_cast<std::int64_t>(*held) : 0;
-            p->set_state(p->paused_ ? pipeline_state::paused : pipeline_state::streaming);
-            p->confirm_applied(pos);
+            p->execute(p->machine_.resumed(pos));
         }(self, std::move(from)),
         use_awaitable);
 }
@@ -265,7 +278,7 @@ awaitable<void> pipeline::push_changes_on_strand(change_work work) {
     auto self = shared_from_this();  // producers may outlive nothing; keep us alive meanwhile
     if (!work.events) {
         // A heartbeat takes no room; consecutive ones collapse into the newest.
-        if (out_of_service() || closed_) co_return;
+        if (out_of_service() || machine_.closed()) co_return;
         if (!work.rewind && !changes_.empty() && !changes_.back().events &&
             !changes_.back().rewind) {
             changes_.back().heartbeat = std::move(work.heartbeat);
@@ -276,16 +289,16 @@ awaitable<void> pipeline::push_changes_on_strand(change_work work) {
         co_return;
     }
     while (!fits(work.event_count, work.bytes)) {
-        if (out_of_service() || closed_) co_return;
+        if (out_of_service() || machine_.closed()) co_return;
         if (producers_released_) throw boost::system::system_error(asio::error::operation_aborted);
-        if (paused_ || baselining_ || options_.buffer == buffer_policy::block) {
+        if (machine_.producer_waits(options_.buffer)) {
             co_await space_.wait();
             continue;
         }
         co_await handle_overflow(work.event_count);
         break;
     }
-    if (out_of_service() || closed_) co_return;
+    if (out_of_service() || machine_.closed()) co_return;
     if (!fits(work.event_count, work.bytes) && options_.buffer == buffer_policy::error) co_return;
     queued_events_ += work.event_count;
     queued_bytes_ += work.bytes;
@@ -296,12 +309,9 @@ awaitable<void> pipeline::push_changes_on_strand(change_work work) {
 
 awaitable<void> pipeline::handle_overflow(std::size_t incoming) {
     if (observer_) observer_->on_buffer_policy_triggered(id_, options_.buffer);
-    // The first change a pipeline loses takes it out of the ACK and marks its table stale
-    // until it re-baselines (design.md, "Policies while paused").
-    stale_ = true;
-    leave_ack();
-    schedule_recovery();
+    const auto now = std::chrono::steady_clock::now();
     if (options_.buffer == buffer_policy::drop_oldest) {
+        execute(machine_.overflowed(false, options_.on_error, {}, now));
         while (!changes_.empty() && !fits(incoming, 0)) {
             queued_events_ -= changes_.front().event_count;
             queued_bytes_ -= changes_.front().bytes;
@@ -314,7 +324,7 @@ awaitable<void> pipeline::handle_overflow(std::size_t incoming) {
     const std::string why =
         fmt::format("pipeline {}: buffer full ({} changes), change refused by buffer policy error",
                     id_, queued_events_);
-    failed(options_.on_error, why);
+    execute(machine_.overflowed(true, options_.on_error, why, now));
     if (options_.on_error != error_policy::isolate) throw error(errc::buffer_overflow, why);
 }
 
@@ -326,13 +336,14 @@ awaitable<void> pipeline::push_baseline_on_strand(baseline_work work) {
     auto self = shared_from_this();
     const std::size_t rows = work.rows ? work.rows->size() : 0;
     while (queued_baseline_rows_ != 0 && queued_baseline_rows_ + rows > options_.buffer_size) {
-        if (out_of_service() || closed_) co_return;
+        if (out_of_service() || machine_.closed()) co_return;
         if (producers_released_) throw boost::system::system_error(asio::error::operation_aborted);
         co_await space_.wait();
     }
-    if (out_of_service() || closed_) co_return;
+    if (out_of_service() || machine_.closed()) co_return;
     queued_baseline_rows_ += rows;
-    if (work.what == baseline_work::kind::begin) baselining_ = true;  // holds changes back now
+    // Changes are held back from now on.
+    if (work.what == baseline_work::kind::begin) execute(machine_.baseline_queued());
     baseline_.push_back(std::move(work));
     work_.notify_all();
 }
@@ -364,10 +375,7 @@ awaitable<void> pipeline::set_paused(bool paused) {
     co_await asio::co_spawn(
         strand_,
         [](std::shared_ptr<pipeline> p, bool pause) -> awaitable<void> {
-            p->paused_ = pause;
-            const auto s = p->state_.load();
-            if (pause && s == pipeline_state::streaming) p->set_state(pipeline_state::paused);
-            if (!pause && s == pipeline_state::paused) p->set_state(pipeline_state::streaming);
+            p->execute(p->machine_.set_paused(pause));
             p->work_.notify_all();
             p->space_.notify_all();
             co_return;
@@ -382,13 +390,7 @@ awaitable<void> pipeline::fail(std::string why) {
         [](std::shared_ptr<pipeline> p, std::string reason) -> awaitable<void> {
             if (p->out_of_service()) co_return;
             p->baseline_failure_ = reason;
-            {
-                std::lock_guard lock(p->applied_mutex_);
-                p->last_error_ = reason;
-            }
-            p->set_state(pipeline_state::error);
-            p->leave_ack();
-            p->drop_buffered();
+            p->execute(p->machine_.fail_requested(reason));
             co_return;
         }(self, std::move(why)),
         use_awaitable);
@@ -402,7 +404,8 @@ awaitable<void> pipeline::drain() {
             p->draining_ = true;
             p->work_.notify_all();
             for (;;) {
-                const bool changes_done = p->changes_.empty() || p->baselining_;
+                // Changes a baseline still holds back are not drained (they are not applied).
+                const bool changes_done = p->changes_.empty() || !p->machine_.may_apply(true);
                 if (p->consumer_done_ || p->out_of_service() ||
                     (p->baseline_.empty() && changes_done && !p->processing_))
                     co_return;
@@ -418,8 +421,8 @@ awaitable<void> pipeline::close() {
     co_await asio::co_spawn(
         strand_,
         [](std::shared_ptr<pipeline> p) -> awaitable<void> {
-            if (p->closed_) co_return;
-            p->closed_ = true;
+            if (p->machine_.closed()) co_return;
+            p->execute(p->machine_.close_requested());
             if (p->recovery_timer_) p->recovery_timer_->cancel();
             if (p->ttl_timer_) p->ttl_timer_->cancel();
             if (p->validation_timer_) p->validation_timer_->cancel();
@@ -432,7 +435,7 @@ awaitable<void> pipeline::close() {
             } catch (...) {
                 close_failure = std::current_exception();
             }
-            p->set_state(pipeline_state::stopped);
+            p->execute(p->machine_.closed_done());
             if (close_failure && p->observer_)
                 p->observer_->on_change_error(p->id_, p->table_, change_action::truncate,
                                               "close failed: " + describe(close_failure));
@@ -443,7 +446,7 @@ awaitable<void> pipeline::close() {
 void pipeline::abort() {
     auto self = shared_from_this();
     asio::post(strand_, [self] {
-        self->closed_ = true;
+        self->execute(self->machine_.close_requested());
         if (self->recovery_timer_) self->recovery_timer_->cancel();
         if (self->ttl_timer_) self->ttl_timer_->cancel();
         if (self->validation_timer_) self->validation_timer_->cancel();
@@ -457,7 +460,7 @@ void pipeline::abort() {
 awaitable<void> pipeline::consume() {
     auto self = shared_from_this();
     for (;;) {
-        if (closed_ && !processing_) break;
+        if (machine_.closed() && !processing_) break;
         if (!tasks_.empty()) {
             auto task = std::move(tasks_.front());
             tasks_.pop_front();
@@ -478,8 +481,7 @@ awaitable<void> pipeline::consume() {
             idle_.notify_all();
             continue;
         }
-        const bool may_apply = !baselining_ && (!paused_ || draining_);
-        if (may_apply && !changes_.empty()) {
+        if (machine_.may_apply(draining_) && !changes_.empty()) {
             auto work = std::move(changes_.front());
             changes_.pop_front();
             queued_events_ -= work.event_count;
@@ -528,14 +530,12 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
     try {
         switch (work.what) {
             case baseline_work::kind::begin:
-                baselining_ = true;
-                awaiting_rebuild_ = false;
                 rebuilding_ = work.rebuild;
                 baseline_rows_ = 0;
                 expected_rows_ = 0;
                 expected_known_ = true;
                 baseline_started_ = std::chrono::steady_clock::now();
-                set_state(pipeline_state::baselining);
+                execute(machine_.baseline_begin());
                 if (observer_) observer_->on_baseline_started(id_, table_);
                 if (work.rebuild) co_await target_->begin_rebuild(table_);
                 break;
@@ -564,47 +564,32 @@ awaitable<void> pipeline::process_baseline(baseline_work work) {
                     observer_->on_baseline_completed(
                         id_, table_, baseline_rows_,
                         std::chrono::steady_clock::now() - baseline_started_);
-                baselining_ = false;
                 rebuilding_ = false;
-                // Changes the stream delivers up to the baseline's position are already in it.
-                skip_through_ = work.pos;
                 set_applied(work.pos);
                 completed_generation_ = baseline_generation_;
-                stale_ = false;
-                recovery_backoff_ = options_.recover_after;  // recovered: the next one waits less
-                {
-                    std::lock_guard lock(applied_mutex_);
-                    last_error_.clear();
-                }
-                if (!in_ack_) {
-                    in_ack_ = true;
-                    hooks_.ack_membership(index_, true);
-                }
+                auto done = machine_.baseline_end(work.pos);
                 // Validated before the pipeline counts as ready, so whoever sees it ready
                 // also sees the result.
                 validate("after baseline");
-                set_state(paused_ ? pipeline_state::paused : pipeline_state::streaming);
-                confirm_applied(work.pos);
+                execute(done);
                 break;
             }
             case baseline_work::kind::failed:
-                baselining_ = false;
                 baseline_failure_ = work.failure;
-                failed(error_policy::isolate, work.failure);
+                execute(machine_.baseline_failed(work.failure, std::chrono::steady_clock::now()));
                 break;
         }
     } catch (...) {
         const auto why = fmt::format("pipeline {}: baseline of {} failed in the target: {}", id_,
                                      table_.to_string(), describe(std::current_exception()));
-        baselining_ = false;
         baseline_failure_ = why;
-        failed(error_policy::isolate, why);
+        execute(machine_.baseline_failed(why, std::chrono::steady_clock::now()));
     }
 }
 
 bool pipeline::needs_rewrite(const change_event& e) const {
     if (!options_.filters.empty() || !options_.transforms.empty() || has_ttl()) return true;
-    if (skip_through_) return true;
+    if (machine_.skip_through()) return true;
     return target_->keeps_rows() && e.action == change_action::update &&
            !e.new_values.is_complete();
 }
@@ -695,15 +680,15 @@ void pipeline::rewrite(const change_event& e, std::vector<change_event>& out) co
 awaitable<void> pipeline::process_changes(change_work work) {
     if (out_of_service()) co_return;
     if (work.rewind) {
-        skip_through_ = applied_position();
+        machine_.rewind(applied_position());
         co_return;
     }
     if (!work.events) {
-        if (awaiting_rebuild_) co_return;  // changes were held back: nothing to confirm
+        if (machine_.discarding_changes()) co_return;  // changes were not applied: no confirm
         // Everything queued before the heartbeat is applied: the source has reached it.
         target_->on_position_reached(table_, work.heartbeat);
         set_applied(work.heartbeat);
-        confirm_applied(work.heartbeat);
+        execute(machine_.applied(work.heartbeat));
         co_return;
     }
     const auto& events = *work.events;
@@ -720,7 +705,7 @@ awaitable<void> pipeline::process_changes(change_work work) {
         if (out_of_service()) co_return;
         break;
     }
-    if (awaiting_rebuild_) co_return;  // the reload's baseline brings these rows
+    if (machine_.discarding_changes()) co_return;  // the reload's baseline brings these rows
 
     std::span<const change_event> to_apply(events);
     bool rewritten = false;
@@ -736,11 +721,11 @@ awaitable<void> pipeline::process_changes(change_work work) {
         for (const auto& e : events) {
             const std::size_t before = scratch_.size();
             bool skipped = false;
-            if (skip_through_) {
-                if (!e.pos.empty() && source_->compare_positions(e.pos, *skip_through_) <= 0)
+            if (const auto& skip = machine_.skip_through()) {
+                if (!e.pos.empty() && source_->compare_positions(e.pos, *skip) <= 0)
                     skipped = true;  // re-delivered: already applied or in the baseline
                 else
-                    skip_through_.reset();
+                    machine_.passed_skip_point();
             }
             if (!skipped) rewrite(e, scratch_);
             // A transaction's end survives its last change being filtered out or skipped:
@@ -754,20 +739,19 @@ awaitable<void> pipeline::process_changes(change_work work) {
     if (!to_apply.empty()) co_await apply_with_retries(to_apply);
     if (out_of_service()) co_return;
     count_applied(to_apply);
-    if (observer_) {
-        const auto elapsed = std::chrono::steady_clock::now() - started;
-        for (const auto& e : events) observer_->on_change_applied(id_, table_, e.action, elapsed);
-    }
+    const auto elapsed = std::chrono::steady_clock::now() - started;
     const position& last = work.heartbeat.empty() ? events.back().pos : work.heartbeat;
     if (!work.heartbeat.empty()) target_->on_position_reached(table_, work.heartbeat);
     if (!last.empty()) set_applied(last);
     // Only the end of a transaction is confirmed: a restart resumes from whole transactions.
-    const auto confirm = confirmable_position(events, work.heartbeat);
-    if (!confirm.empty()) confirm_applied(confirm);
+    execute(machine_.applied(confirmable_position(events, work.heartbeat)));
+    // Reported once everything about the batch is published (applied position, confirm).
+    if (observer_)
+        for (const auto& e : events) observer_->on_change_applied(id_, table_, e.action, elapsed);
 }
 
 awaitable<void> pipeline::apply_with_retries(std::span<const change_event> changes) {
-    auto backoff = options_.retry_initial_backoff;
+    machine_.apply_started();
     for (int attempt = 0;; ++attempt) {
         std::exception_ptr failure;
         try {
@@ -780,14 +764,16 @@ awaitable<void> pipeline::apply_with_retries(std::span<const change_event> chang
         if (observer_) {
             const auto text = attempt == 0 ? message
                                            : fmt::format("retry {}/{}: {}", attempt,
-                                                         options_.max_retries, message);
+                                                         options_.retry.attempts, message);
             observer_->on_change_error(id_, table_, changes.front().action, text);
         }
-        if (attempt >= options_.max_retries || !retryable_target_failure(failure) || closed_) {
+        const auto delay = machine_.apply_failed(retryable_target_failure(failure),
+                                                 std::chrono::steady_clock::now());
+        if (!delay) {
             // Find the change that fails (a batch holds many), so only it is dead-lettered
             // and every change before it is applied.
             std::size_t culprit = 0;
-            if (changes.size() > 1 && !closed_) {
+            if (changes.size() > 1 && !machine_.closed()) {
                 auto found = co_await isolate_failure(changes);
                 if (!found) co_return;  // each change applied alone: nothing failed for good
                 culprit = found->first;
@@ -799,11 +785,10 @@ awaitable<void> pipeline::apply_with_retries(std::span<const change_event> chang
                                id_, changes.size(), attempt + 1, describe(failure)));
             co_return;
         }
-        asio::steady_timer timer(strand_, backoff);
+        asio::steady_timer timer(strand_, *delay);
         boost::system::error_code ec;
         co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
         if (co_await cancelled()) co_return;
-        backoff = std::min(backoff * 2, options_.retry_max_backoff);
     }
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "async_signal.hpp"
+#include "backoff.hpp"
+#include "pipeline_machine.hpp"
 
 #include "laredo/dead_letter_store.hpp"
 #include "laredo/snapshot_store.hpp"
@@ -70,6 +72,9 @@ struct pipeline_hooks {
     // The pipeline went to ERROR.
     std::function<void(std::size_t index)> entered_error;
 };
+
+// The retry policy of a pipeline's automatic recovery (recover_after, recover_max_backoff).
+retry_policy recovery_retry_policy(const pipeline_options& o);
 
 // One source table -> filters/transforms -> target path. All its state lives on its strand;
 // producers (the source runner) hop onto the strand to enqueue, and wait there for room.
@@ -206,17 +211,18 @@ class pipeline : public std::enable_shared_from_this<pipeline> {
     void rewrite(const change_event& e, std::vector<change_event>& out) const;
 
     bool fits(std::size_t events, std::size_t bytes) const noexcept;
-    bool out_of_service() const noexcept;
-    void set_state(pipeline_state s);
+    bool out_of_service() const noexcept { return machine_.out_of_service(); }
     void set_applied(const position& p);
-    void leave_ack();
+    // Does what the machine answered: tells the observer and the runner, confirms, drops the
+    // buffer, arms the recovery timer.
+    void execute(const pipeline_machine::actions& actions);
     // Drops everything buffered and wakes every waiter (nothing more will be applied).
     void drop_buffered();
     // Confirms `pos` for the ACK when the target says it is durable there.
     void confirm_applied(const position& pos);
     void failed(error_policy policy, const std::string& why);
-    // Reloads the table after the recovery backoff (pipeline_options::recover_after).
-    void schedule_recovery();
+    // Calls the machine's recovery_due() after `delay`.
+    void arm_recovery(std::chrono::milliseconds delay);
     void report_depth();
 
     const std::size_t index_;
@@ -236,25 +242,20 @@ class pipeline : public std::enable_shared_from_this<pipeline> {
     schema_ptr target_schema_;  // the source's columns after the transforms
 
     // Strand-confined.
+    pipeline_machine machine_;  // the state and every decision about it
     std::deque<change_work> changes_;
     std::deque<baseline_work> baseline_;
     std::size_t queued_events_ = 0;
     std::size_t queued_bytes_ = 0;
     std::size_t queued_baseline_rows_ = 0;
-    async_signal work_;   // the consumer waits for work
-    async_signal space_;  // producers wait for room
-    async_signal idle_;   // drain / reload waiters wait for progress
-    bool paused_ = false;
-    bool baselining_ = false;
-    bool rebuilding_ = false;
+    async_signal work_;        // the consumer waits for work
+    async_signal space_;       // producers wait for room
+    async_signal idle_;        // drain / reload waiters wait for progress
+    bool rebuilding_ = false;  // the baseline loading is a rebuild (commit_rebuild at its end)
     bool draining_ = false;
-    bool closed_ = false;
     bool producers_released_ = false;
     bool processing_ = false;
     bool consumer_done_ = false;
-    bool in_ack_ = true;
-    bool reached_streaming_ = false;
-    std::optional<position> skip_through_;
     std::uint64_t baseline_generation_ = 0;
     std::uint64_t completed_generation_ = 0;
     std::string baseline_failure_;
@@ -265,17 +266,12 @@ class pipeline : public std::enable_shared_from_this<pipeline> {
     std::unique_ptr<boost::asio::steady_timer> ttl_timer_;
     std::unique_ptr<boost::asio::steady_timer> validation_timer_;
     std::unique_ptr<boost::asio::steady_timer> recovery_timer_;
-    std::chrono::milliseconds recovery_backoff_{0};
-    bool recovery_scheduled_ = false;
     // What the source sent through the filters: the rows the target should hold. Unknown
     // after a resume from a target that cannot count.
     std::int64_t expected_rows_ = 0;
     bool expected_known_ = false;
     // A reload asked by validation is running: a mismatch right after it only warns.
     bool validation_reload_pending_ = false;
-    // The table's columns changed and the target asked for a re-baseline: changes are not
-    // applied (the reload's baseline will hold them) until its begin arrives.
-    bool awaiting_rebuild_ = false;
     std::chrono::system_clock::time_point now_{};  // the time TTL is judged against
 
     // Read from other threads.

@@ -29,7 +29,7 @@ awaitable<void> pipeline::run_exclusive(std::function<awaitable<void>()> run) {
         strand_,
         [](std::shared_ptr<pipeline> p, std::function<awaitable<void>()> fn,
            std::shared_ptr<task_state> st) -> awaitable<void> {
-            if (p->consumer_done_ || p->closed_)
+            if (p->consumer_done_ || p->machine_.closed())
                 throw error(errc::stopped, fmt::format("pipeline {} is stopped", p->id_));
             p->tasks_.push_back({std::move(fn), st});
             p->work_.notify_all();
@@ -106,10 +106,8 @@ awaitable<void> pipeline::restore_into(std::shared_ptr<snapshot_table> table, po
     co_await target_->restore_snapshot(table->info, std::move(table->rows), pos);
     expected_rows_ = static_cast<std::int64_t>(rows);
     expected_known_ = true;
-    skip_through_ = pos;
     set_applied(pos);
-    set_state(paused_ ? pipeline_state::paused : pipeline_state::streaming);
-    confirm_applied(pos);
+    execute(machine_.resumed(pos));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -246,17 +244,17 @@ awaitable<void> pipeline::validate_now() {
 }
 
 awaitable<void> pipeline::validate_into() {
-    if (state() != pipeline_state::streaming || baselining_) co_return;
+    if (state() != pipeline_state::streaming || machine_.holding_changes()) co_return;
     validate("at interval");
 }
 
 awaitable<void> pipeline::validation_loop() {
     auto self = shared_from_this();
-    while (!closed_) {
+    while (!machine_.closed()) {
         validation_timer_->expires_after(options_.validation_interval);
         boost::system::error_code ec;
         co_await validation_timer_->async_wait(asio::redirect_error(use_awaitable, ec));
-        if (closed_ || consumer_done_) break;
+        if (machine_.closed() || consumer_done_) break;
         if (state() != pipeline_state::streaming) continue;
         try {
             co_await validate_now();
@@ -304,17 +302,8 @@ awaitable<void> pipeline::adopt_columns(schema_ptr schema) {
         target_schema_ = shape;
     }
     hooks_.columns_changed(index_, schema);
-    switch (answer.action) {
-        case schema_change_action::continue_:
-            break;
-        case schema_change_action::rebaseline:
-            awaiting_rebuild_ = true;
-            hooks_.request_reload(index_, description);
-            break;
-        case schema_change_action::error:
-            failed(options_.on_error, fmt::format("pipeline {}: {}", id_, description));
-            break;
-    }
+    execute(machine_.columns_changed(answer.action, options_.on_error, description,
+                                     std::chrono::steady_clock::now()));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -340,7 +329,7 @@ awaitable<std::size_t> pipeline::expire_now() {
 
 awaitable<void> pipeline::expire_into(std::shared_ptr<std::size_t> removed) {
     // A paused pipeline changes nothing; a baselining one gets only fresh rows anyway.
-    if (state() != pipeline_state::streaming || baselining_) co_return;
+    if (state() != pipeline_state::streaming || machine_.holding_changes()) co_return;
     const auto now = std::chrono::system_clock::now();
     std::vector<change_event> deletes;
     target_->for_each_row(table_, [&](const row& r) {
@@ -364,11 +353,11 @@ awaitable<void> pipeline::expire_into(std::shared_ptr<std::size_t> removed) {
 
 awaitable<void> pipeline::ttl_scan_loop() {
     auto self = shared_from_this();
-    while (!closed_) {
+    while (!machine_.closed()) {
         ttl_timer_->expires_after(options_.ttl_scan_interval);
         boost::system::error_code ec;
         co_await ttl_timer_->async_wait(asio::redirect_error(use_awaitable, ec));
-        if (closed_ || consumer_done_) break;
+        if (machine_.closed() || consumer_done_) break;
         if (state() != pipeline_state::streaming) continue;
         std::exception_ptr failure;
         try {
@@ -392,11 +381,11 @@ awaitable<bool> pipeline::revive() {
     co_return co_await asio::co_spawn(
         strand_,
         [](std::shared_ptr<pipeline> p) -> awaitable<bool> {
-            if (p->closed_ || p->consumer_done_) co_return false;
-            if (p->state_.load() == pipeline_state::stopped) co_return false;
-            if (p->state_.load() == pipeline_state::error)
-                p->set_state(pipeline_state::initializing);
-            co_return true;
+            if (p->consumer_done_) co_return false;
+            pipeline_machine::actions revived;
+            const bool back = p->machine_.revive(revived);
+            p->execute(revived);
+            co_return back;
         }(self),
         use_awaitable);
 }

@@ -108,7 +108,8 @@ source_runner::source_runner(std::string id, std::shared_ptr<sync_source> source
       finished_signal_(source_->get_executor()),
       drained_signal_(source_->get_executor()),
       release_signal_(source_->get_executor()),
-      reload_done_(source_->get_executor()) {}
+      reload_done_(source_->get_executor()),
+      machine_(options_->source_retry) {}
 
 void source_runner::attach(std::shared_ptr<pipeline> p) {
     by_table_[p->table()].push_back(p);
@@ -226,28 +227,109 @@ void source_runner::start() {
     });
 }
 
+namespace {
+
+source_machine::failure failure_of(const std::exception_ptr& e) {
+    return {retryable_source_failure(e), code_of(e) == errc::rebaseline_required, describe(e)};
+}
+
+source_machine::clock::time_point now() { return source_machine::clock::now(); }
+
+}  // namespace
+
+// The runner drives its machine: it performs what the machine answers and feeds back how it
+// went. Only I/O lives here; every decision (retry or give up, rebuild or not, where to
+// stream from, when to finish) is the machine's.
 awaitable<void> source_runner::run() {
+    using kind = source_machine::action::kind;
     auto self = shared_from_this();
-    if (co_await initialize()) {
-        auto from = co_await try_resume();
-        bool partial = false;
-        if (!from && !stopping_) from = co_await try_restore(partial);
-        if (!from && !stopping_) from = co_await baseline_all(partial);
-        if (from && !stopping_ && !added_.empty()) {
-            // Tables that joined the configuration since the state we resumed from: their
-            // pipelines hold changes from now on and baseline beside the stream.
-            for (const auto& p : added_) {
-                baseline_work begin;
-                begin.what = baseline_work::kind::begin;
-                co_await p->push_baseline(std::move(begin));
+    auto step = machine_.start(now());
+    for (;;) {
+        report(step.reports);
+        auto next = std::move(step.next);
+        switch (next.what) {
+            case kind::init:
+                step = co_await init_source();
+                break;
+            case kind::validate:
+                step = co_await validate_source();
+                break;
+            case kind::resume: {
+                auto from = co_await try_resume();
+                if (from) co_await baseline_added_beside_stream();
+                step = machine_.resumed(std::move(from), now());
+                break;
             }
-            asio::co_spawn(source_->get_executor(), baseline_added_tables(std::move(added_)),
-                           asio::detached);
+            case kind::restore: {
+                bool partial = false;
+                auto from = co_await try_restore(partial);
+                if (from) co_await baseline_added_beside_stream();
+                step = machine_.restored(std::move(from), partial, now());
+                break;
+            }
+            case kind::baseline:
+                step = co_await baseline_all(next.rebuild);
+                break;
+            case kind::stream:
+                step = co_await stream_once(std::move(next.from), next.rewind);
+                break;
+            case kind::sleep:
+                co_await backoff_sleep(next.delay);
+                step = machine_.slept(now());
+                break;
+            case kind::fail_pipelines:
+                co_await fail_pipelines(pipelines_, next.why);
+                step = machine_.pipelines_failed();
+                break;
+            case kind::fail_baseline:
+                for (const auto& p : std::exchange(baselining_, {})) {
+                    baseline_work failed;
+                    failed.what = baseline_work::kind::failed;
+                    failed.failure = next.why;
+                    co_await p->push_baseline(std::move(failed));
+                }
+                step = machine_.pipelines_failed();
+                break;
+            case kind::wait_for_stop:
+                while (!machine_.stopping()) co_await stop_requested_.wait();
+                step = machine_.stop_reached();
+                break;
+            case kind::finish:
+                co_await finish();
+                machine_.closed();
+                co_return;
         }
-        if (from && !stopping_) co_await stream_until_stopped(*from);
     }
-    while (!stopping_) co_await stop_requested_.wait();
-    co_await finish();
+}
+
+void source_runner::report(const std::vector<source_machine::report>& reports) {
+    if (!observer_) return;
+    for (const auto& r : reports) {
+        switch (r.what) {
+            case source_machine::report::kind::connected:
+                observer_->on_source_connected(id_, source_->type_name());
+                break;
+            case source_machine::report::kind::disconnected:
+                observer_->on_source_disconnected(id_, r.text);
+                break;
+            case source_machine::report::kind::rebaseline_triggered:
+                observer_->on_rebaseline_triggered(id_, r.text);
+                break;
+        }
+    }
+}
+
+awaitable<void> source_runner::baseline_added_beside_stream() {
+    if (added_.empty() || machine_.stopping()) co_return;
+    // Tables that joined the configuration since the state we resumed from: their pipelines
+    // hold changes from now on and baseline beside the stream.
+    for (const auto& p : added_) {
+        baseline_work begin;
+        begin.what = baseline_work::kind::begin;
+        co_await p->push_baseline(std::move(begin));
+    }
+    asio::co_spawn(source_->get_executor(), baseline_added_tables(std::move(added_)),
+                   asio::detached);
 }
 
 awaitable<void> source_runner::backoff_sleep(std::chrono::milliseconds d) {
@@ -255,7 +337,7 @@ awaitable<void> source_runner::backoff_sleep(std::chrono::milliseconds d) {
         co_await cancellable_void(source_->get_executor(), sleep_on(source_->get_executor(), d),
                                   phase_cancel_);
     } catch (const boost::system::system_error&) {
-        // cancelled by stop(): the caller checks stopping_
+        // cancelled by a stop: the machine knows it stops
     }
 }
 
@@ -264,33 +346,21 @@ awaitable<void> source_runner::fail_pipelines(const std::vector<std::shared_ptr<
     for (const auto& p : ps) co_await p->fail(why);
 }
 
-awaitable<bool> source_runner::initialize() {
+awaitable<source_machine::step> source_runner::init_source() {
     const source_config config{tables_of(pipelines_)};
-    table_schemas schemas;
-    auto backoff = options_->source_retry_initial_backoff;
-    for (int attempt = 0;; ++attempt) {
-        std::exception_ptr failure;
-        try {
-            schemas =
-                co_await cancellable(source_->get_executor(), source_->init(config), phase_cancel_);
-            break;
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        if (stopping_) co_return false;
-        const auto why = "init failed: " + describe(failure);
-        if (observer_) observer_->on_source_disconnected(id_, why);
-        if (retryable_source_failure(failure) && attempt < options_->source_max_retries) {
-            co_await backoff_sleep(backoff);
-            backoff = std::min(backoff * 2, options_->source_retry_max_backoff);
-            if (stopping_) co_return false;
-            continue;
-        }
-        co_await fail_pipelines(pipelines_, why);
-        co_return false;
+    std::exception_ptr failure;
+    try {
+        schemas_at_init_ =
+            co_await cancellable(source_->get_executor(), source_->init(config), phase_cancel_);
+    } catch (...) {
+        failure = std::current_exception();
     }
-    if (observer_) observer_->on_source_connected(id_, source_->type_name());
+    if (failure) co_return machine_.init_failed(failure_of(failure), now());
+    co_return machine_.init_succeeded();
+}
 
+awaitable<source_machine::step> source_runner::validate_source() {
+    const auto schemas = std::exchange(schemas_at_init_, {});
     for (const auto& p : pipelines_) {
         schema_ptr schema = schema_of(p->table());
         if (!schema) {
@@ -322,28 +392,23 @@ awaitable<bool> source_runner::initialize() {
         if (failure) co_await p->fail("target init failed: " + describe(failure));
     }
 
+    const auto tables = tables_of(pipelines_);
     std::vector<validation_error> problems;
     std::exception_ptr failure;
     try {
-        problems = co_await cancellable(source_->get_executor(),
-                                        source_->validate_tables(config.tables), phase_cancel_);
+        problems = co_await cancellable(source_->get_executor(), source_->validate_tables(tables),
+                                        phase_cancel_);
     } catch (...) {
         failure = std::current_exception();
     }
-    if (failure) {
-        if (stopping_) co_return false;
-        const auto why = "validate failed: " + describe(failure);
-        if (observer_) observer_->on_source_disconnected(id_, why);
-        co_await fail_pipelines(pipelines_, why);
-        co_return false;
-    }
+    if (failure) co_return machine_.validate_failed(describe(failure));
     for (const auto& problem : problems) {
         for (const auto& p : pipelines_) {
             if (!problem.table || *problem.table == p->table())
                 co_await p->fail(problem.to_string());
         }
     }
-    co_return !live_pipelines().empty();
+    co_return machine_.validated(!live_pipelines().empty());
 }
 
 position lowest_position(const sync_source& source, const std::vector<position>& positions) {
@@ -484,111 +549,65 @@ awaitable<std::optional<position>> source_runner::try_restore(bool& partial) {
     co_return lowest;
 }
 
-awaitable<std::optional<position>> source_runner::baseline_all(bool rebuild) {
-    auto backoff = options_->source_retry_initial_backoff;
-    for (int attempt = 0;; ++attempt) {
-        const auto ps = live_pipelines();
-        if (ps.empty()) co_return std::nullopt;
-        std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to;
-        for (const auto& p : ps) to[p->table()].push_back(p);
-        for (const auto& p : ps) {
-            baseline_work begin;
-            begin.what = baseline_work::kind::begin;
-            begin.rebuild = rebuild;
-            co_await p->push_baseline(std::move(begin));
-        }
-        dispatch_sink sink(std::move(to), observer_);
-        const auto tables = tables_of(ps);
-        std::exception_ptr failure;
-        position end;
-        try {
-            end = co_await cancellable(source_->get_executor(), source_->baseline(tables, sink),
-                                       phase_cancel_);
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        if (!failure) {
-            for (const auto& p : ps) {
-                baseline_work done;
-                done.what = baseline_work::kind::end;
-                done.pos = end;
-                ack_.expect(p->index(), end);
-                co_await p->push_baseline(std::move(done));
-            }
-            co_return end;
-        }
-        if (stopping_) co_return std::nullopt;
-        const auto why = "baseline failed: " + describe(failure);
-        if (observer_) observer_->on_source_disconnected(id_, why);
-        if (retryable_source_failure(failure) && attempt < options_->source_max_retries) {
-            // The next attempt rebuilds, so rows of the partial attempt cannot linger.
-            rebuild = true;
-            co_await backoff_sleep(backoff);
-            backoff = std::min(backoff * 2, options_->source_retry_max_backoff);
-            if (stopping_) co_return std::nullopt;
-            continue;
-        }
-        for (const auto& p : ps) {
-            baseline_work failed;
-            failed.what = baseline_work::kind::failed;
-            failed.failure = why;
-            co_await p->push_baseline(std::move(failed));
-        }
-        co_return std::nullopt;
+awaitable<source_machine::step> source_runner::baseline_all(bool rebuild) {
+    const auto ps = live_pipelines();
+    if (ps.empty()) co_return machine_.pipelines_failed();
+    std::map<table_identifier, std::vector<std::shared_ptr<pipeline>>> to;
+    for (const auto& p : ps) to[p->table()].push_back(p);
+    for (const auto& p : ps) {
+        baseline_work begin;
+        begin.what = baseline_work::kind::begin;
+        begin.rebuild = rebuild;
+        co_await p->push_baseline(std::move(begin));
     }
+    dispatch_sink sink(std::move(to), observer_);
+    const auto tables = tables_of(ps);
+    std::exception_ptr failure;
+    position end;
+    try {
+        end = co_await cancellable(source_->get_executor(), source_->baseline(tables, sink),
+                                   phase_cancel_);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (failure) {
+        baselining_ = ps;  // to fail, if the machine gives up
+        co_return machine_.baseline_failed(failure_of(failure), now());
+    }
+    for (const auto& p : ps) {
+        baseline_work done;
+        done.what = baseline_work::kind::end;
+        done.pos = end;
+        ack_.expect(p->index(), end);
+        co_await p->push_baseline(std::move(done));
+    }
+    co_return machine_.baseline_succeeded(std::move(end), now());
 }
 
-awaitable<void> source_runner::stream_until_stopped(position from) {
-    auto backoff = options_->source_retry_initial_backoff;
-    int attempts = 0;
-    for (;;) {
-        if (stopping_ || live_pipelines().empty()) co_return;
-        last_delivered_.reset();
-        router_.reset();
-        std::exception_ptr failure;
-        try {
-            co_await cancellable_void(source_->get_executor(), source_->stream(from, *this),
-                                      phase_cancel_);
-        } catch (...) {
-            failure = std::current_exception();
+awaitable<source_machine::step> source_runner::stream_once(position from, bool rewind) {
+    if (live_pipelines().empty()) co_return machine_.pipelines_failed();
+    if (rewind) {
+        // Pipelines skip what they applied before the source delivers it again.
+        for (const auto& p : live_pipelines()) {
+            change_work work;
+            work.rewind = true;
+            co_await p->push_changes(std::move(work));
         }
-        // Stopped, or the source ended its stream by itself: nothing more will come.
-        if (!failure || stopping_ || live_pipelines().empty()) co_return;
-
-        const auto ec = code_of(failure);
-        const auto message = describe(failure);
-        if (last_delivered_) {
-            // The stream made progress before it failed: a new outage, not the same one.
-            attempts = 0;
-            backoff = options_->source_retry_initial_backoff;
-        }
-        if (ec == errc::rebaseline_required) {
-            if (observer_) observer_->on_rebaseline_triggered(id_, message);
-            auto pos = co_await baseline_all(true);
-            if (!pos) co_return;
-            from = *pos;
-            attempts = 0;
-            continue;
-        }
-        const auto why = "stream error: " + message;
-        if (observer_) observer_->on_source_disconnected(id_, why);
-        if (retryable_source_failure(failure) && attempts < options_->source_max_retries) {
-            ++attempts;
-            co_await backoff_sleep(backoff);
-            backoff = std::min(backoff * 2, options_->source_retry_max_backoff);
-            // Stream again from what every pipeline has durably applied; pipelines skip the
-            // part they applied already.
-            if (auto acked = ack_.last_acked()) from = *acked;
-            for (const auto& p : live_pipelines()) {
-                change_work rewind;
-                rewind.rewind = true;
-                co_await p->push_changes(std::move(rewind));
-            }
-            continue;
-        }
-        co_await fail_pipelines(live_pipelines(), why);
-        co_return;
     }
+    last_delivered_.reset();
+    router_.reset();
+    std::exception_ptr failure;
+    try {
+        co_await cancellable_void(source_->get_executor(), source_->stream(from, *this),
+                                  phase_cancel_);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    // Stopped, or the source ended its stream by itself: nothing more will come.
+    if (!failure) co_return machine_.stream_ended();
+    if (live_pipelines().empty()) co_return machine_.pipelines_failed();
+    co_return machine_.stream_failed(failure_of(failure), last_delivered_.has_value(),
+                                     ack_.last_acked(), now());
 }
 
 awaitable<void> source_runner::finish() {
@@ -623,8 +642,8 @@ awaitable<void> source_runner::finish() {
 
 awaitable<void> source_runner::stop_reading() {
     auto self = shared_from_this();
-    if (!stopping_) {
-        stopping_ = true;
+    if (!machine_.stopping()) {
+        machine_.stop_requested();
         phase_cancel_.emit(asio::cancellation_type::terminal);
         reload_cancel_.emit(asio::cancellation_type::terminal);
         for (const auto& p : pipelines_) p->release_producers();
@@ -651,7 +670,7 @@ void source_runner::abort() {
 
 awaitable<void> source_runner::fail_all(std::string why) {
     auto self = shared_from_this();
-    halted_ = true;
+    machine_.halt();
     co_await fail_pipelines(live_pipelines(), why);
     // Stop reading: the stream's phase ends, and run() waits for the engine to stop.
     phase_cancel_.emit(asio::cancellation_type::terminal);
@@ -672,8 +691,8 @@ awaitable<void> source_runner::resume() {
 
 awaitable<void> source_runner::reload(table_identifier table) {
     auto self = shared_from_this();
-    if (stopping_) throw error(errc::stopped, fmt::format("source {} is stopping", id_));
-    if (halted_)
+    if (machine_.stopping()) throw error(errc::stopped, fmt::format("source {} is stopping", id_));
+    if (machine_.halted())
         throw error(
             errc::stopped,
             fmt::format("source {} was stopped by its error policy; restart the engine", id_));
@@ -771,7 +790,7 @@ awaitable<void> source_runner::baseline_added_tables(std::vector<std::shared_ptr
         } catch (const std::exception& e) {
             if (observer_) observer_->on_source_disconnected(id_, e.what());
         }
-        if (stopping_) co_return;
+        if (machine_.stopping()) co_return;
     }
 }
 
@@ -780,7 +799,7 @@ awaitable<void> source_runner::baseline_added_tables(std::vector<std::shared_ptr
 
 awaitable<void> source_runner::on_changes(std::vector<change_event> batch) {
     if (batch.empty()) co_return;
-    if (stopping_) throw error(errc::stopped, fmt::format("source {} is stopping", id_));
+    if (machine_.stopping()) throw error(errc::stopped, fmt::format("source {} is stopping", id_));
     for (const auto& e : batch) {
         if (e.pos.empty()) continue;
         if (last_delivered_ && source_->compare_positions(e.pos, *last_delivered_) <= 0) {
@@ -821,7 +840,7 @@ awaitable<void> source_runner::dispatch(const table_identifier& table,
 }
 
 awaitable<void> source_runner::on_heartbeat(position pos) {
-    if (pos.empty() || stopping_) co_return;
+    if (pos.empty() || machine_.stopping()) co_return;
     // A heartbeat is at or after everything delivered before it, and is what the final
     // heartbeat at stop repeats (finish()). One behind it must not take targets' positions
     // back.

@@ -4,6 +4,7 @@
 #include "async_signal.hpp"
 #include "change_router.hpp"
 #include "pipeline.hpp"
+#include "source_machine.hpp"
 
 #include "laredo/engine.hpp"
 
@@ -76,8 +77,16 @@ class source_runner : public std::enable_shared_from_this<source_runner>, privat
   private:
     class dispatch_sink;
 
+    // Drives the machine: performs its actions, feeds back their outcomes.
     boost::asio::awaitable<void> run();
-    boost::asio::awaitable<bool> initialize();
+    void report(const std::vector<source_machine::report>& reports);
+    // One attempt of each of the machine's actions; each returns the machine's next step.
+    boost::asio::awaitable<source_machine::step> init_source();
+    boost::asio::awaitable<source_machine::step> validate_source();
+    boost::asio::awaitable<source_machine::step> baseline_all(bool rebuild);
+    boost::asio::awaitable<source_machine::step> stream_once(position from, bool rewind);
+    // After a resume or restore: tables new to the configuration baseline beside the stream.
+    boost::asio::awaitable<void> baseline_added_beside_stream();
     // Asks the source whether it can stream from `from`; false with `failure` set when the
     // question itself failed.
     boost::asio::awaitable<bool> can_stream_from(const position& from, std::string& failure);
@@ -93,8 +102,6 @@ class source_runner : public std::enable_shared_from_this<source_runner>, privat
                                                         bool begun);
     boost::asio::awaitable<void> baseline_added_tables(
         std::vector<std::shared_ptr<pipeline>> added);
-    boost::asio::awaitable<std::optional<position>> baseline_all(bool rebuild);
-    boost::asio::awaitable<void> stream_until_stopped(position from);
     boost::asio::awaitable<void> finish();
     boost::asio::awaitable<void> backoff_sleep(std::chrono::milliseconds d);
     boost::asio::awaitable<void> fail_pipelines(const std::vector<std::shared_ptr<pipeline>>& ps,
@@ -133,12 +140,13 @@ class source_runner : public std::enable_shared_from_this<source_runner>, privat
     std::shared_ptr<snapshot> restore_;
     // Pipelines with nothing to resume from while the rest of the source resumed.
     std::vector<std::shared_ptr<pipeline>> added_;
-    bool stopping_ = false;
+    source_machine machine_;
+    table_schemas schemas_at_init_;  // from init to validate
+    // The pipelines of a baseline that failed, for the machine's fail_baseline.
+    std::vector<std::shared_ptr<pipeline>> baselining_;
     bool drained_ = false;
     bool released_ = false;
     bool finished_ = false;
-    // The error policy stop_source (or stop_all) stopped this source: no reload brings it back.
-    bool halted_ = false;
     bool reload_running_ = false;
     std::optional<position> last_delivered_;
     change_router router_;

@@ -27,8 +27,8 @@ engine build_engine(case_env& env, std::shared_ptr<sync_source> src,
                     const std::vector<table_identifier>& tables, const target_list& targets) {
     engine_options options;
     options.shutdown_timeout = env.options.deadline;
-    options.source_max_retries = 2;
-    options.source_retry_initial_backoff = milliseconds(10);
+    options.source_retry.attempts = 2;
+    options.source_retry.initial = milliseconds(10);
     engine::builder b;
     b.with_options(options).add_source(source_id, std::move(src));
     for (std::size_t i = 0; i < tables.size(); ++i)
