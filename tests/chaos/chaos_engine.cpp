@@ -79,9 +79,9 @@ int main(int argc, char** argv) {
             std::make_shared<laredo::snapshots::local_store>(std::filesystem::path(argv[3]));
         engine_options.snapshot_interval = 3s;
         engine_options.snapshot_retention = 2;
-        engine_options.source_max_retries = 1000;
-        engine_options.source_retry_initial_backoff = 200ms;
-        engine_options.source_retry_max_backoff = 2s;
+        engine_options.source_retry.attempts = 1000;
+        engine_options.source_retry.initial = 200ms;
+        engine_options.source_retry.max = 2s;
         engine_options.shutdown_timeout = 20s;
 
         std::vector<std::pair<laredo::table_identifier, std::shared_ptr<indexed_target>>> targets;

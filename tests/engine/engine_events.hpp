@@ -72,6 +72,7 @@ class engine_events : public engine_observer {
     LAREDO_WAKE(on_schema_change, (const std::string&, const table_identifier&, const std::string&))
     LAREDO_WAKE(on_pipeline_state_changed, (const std::string&, pipeline_state, pipeline_state))
     LAREDO_WAKE(on_baseline_started, (const std::string&, const table_identifier&))
+    LAREDO_WAKE(on_baseline_estimate, (const std::string&, const table_identifier&, std::uint64_t))
     LAREDO_WAKE(on_baseline_row_loaded,
                 (const std::string&, const table_identifier&, std::uint64_t))
     LAREDO_WAKE(on_baseline_completed,

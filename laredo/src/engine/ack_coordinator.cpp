@@ -17,60 +17,38 @@ ack_coordinator::ack_coordinator(std::string source_id, sync_source& source, std
     : source_id_(std::move(source_id)),
       source_(source),
       observer_(observer),
-      confirmed_(pipelines),
-      expected_(pipelines),
-      member_(pipelines, true),
+      rule_(pipelines, [&source](const position& a,
+                                 const position& b) { return source.compare_positions(a, b); }),
       wake_(source.get_executor()),
       progress_(source.get_executor()) {}
 
-bool ack_coordinator::ahead(const position& a, const std::optional<position>& b) const {
-    return !b || source_.compare_positions(a, *b) > 0;
-}
-
 void ack_coordinator::confirm(std::size_t pipeline, const position& pos) {
-    if (pos.empty()) return;
-    auto& slot = confirmed_.at(pipeline);
-    if (ahead(pos, slot)) slot = pos;  // never backwards
+    rule_.confirm(pipeline, pos);
     advance();
 }
 
 void ack_coordinator::expect(std::size_t pipeline, const position& pos) {
-    if (!pos.empty()) expected_.at(pipeline) = pos;
+    rule_.expect(pipeline, pos);
 }
 
 void ack_coordinator::reached(const position& pos) {
-    if (pos.empty() || !ahead(pos, source_reached_)) return;
-    source_reached_ = pos;
+    rule_.reached(pos);
     advance();
 }
 
 void ack_coordinator::set_member(std::size_t pipeline, bool member) {
-    member_.at(pipeline) = member;
+    rule_.set_member(pipeline, member);
     advance();
 }
 
 void ack_coordinator::set_cap(const position& cap) {
-    if (cap.empty() || !ahead(cap, cap_)) return;
-    cap_ = cap;
+    rule_.set_cap(cap);
     advance();
 }
 
 void ack_coordinator::advance() {
-    std::optional<position> low;
-    bool any = false;
-    for (std::size_t i = 0; i < confirmed_.size(); ++i) {
-        if (!member_[i]) continue;
-        if (!confirmed_[i]) return;  // a live pipeline has confirmed nothing yet
-        any = true;
-        const bool idle = !expected_[i] || !ahead(*expected_[i], confirmed_[i]);
-        const auto& at = idle && source_reached_ && ahead(*source_reached_, confirmed_[i])
-                             ? source_reached_
-                             : confirmed_[i];
-        if (!low || source_.compare_positions(*at, *low) < 0) low = at;
-    }
-    if (!any) return;
-    if (cap_ && source_.compare_positions(*low, *cap_) > 0) low = cap_;
-    if (ahead(*low, wanted_) && ahead(*low, last_acked())) {
+    const auto low = rule_.ackable();
+    if (low && ahead(*low, wanted_) && ahead(*low, last_acked())) {
         wanted_ = low;
         wake_.notify_all();
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ack_rule.hpp"
 #include "async_signal.hpp"
 
 #include "laredo/observer.hpp"
@@ -15,13 +16,8 @@
 
 namespace laredo::detail {
 
-// Decides what a source is ACKed: the minimum position reached by every pipeline still in
-// the ACK (pipelines in ERROR or that dropped changes leave it), never moving backwards. A
-// pipeline that has confirmed nothing holds the ACK back (the Go original ignored it).
-//
-// A pipeline reaches what it confirmed; a pipeline with nothing pending (it confirmed
-// everything it was handed) has also reached everything the source delivered, so an idle
-// pipeline never holds the ACK back: the ACK follows the pipelines that still hold work.
+// Sends a source its ACK: what ack_rule says every pipeline still in the ACK has reached,
+// never moving backwards.
 //
 // Lives on the source's executor: confirm/membership calls are posted there by pipelines,
 // and run() calls source.ack() there, coalescing advances that arrive while an ack is in
@@ -54,17 +50,15 @@ class ack_coordinator {
 
   private:
     void advance();
-    bool ahead(const position& a, const std::optional<position>& b) const;
+    bool ahead(const position& a, const std::optional<position>& b) const {
+        return rule_.ahead(a, b);
+    }
 
     const std::string source_id_;
     sync_source& source_;
     engine_observer* const observer_;
-    std::vector<std::optional<position>> confirmed_;
-    std::vector<std::optional<position>> expected_;
-    std::optional<position> source_reached_;
-    std::vector<bool> member_;
+    ack_rule rule_;
     std::optional<position> wanted_;  // what should be acked next
-    std::optional<position> cap_;
     bool stopped_ = false;
     bool failing_ = false;
     async_signal wake_;
