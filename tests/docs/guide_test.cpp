@@ -1,5 +1,6 @@
-// The guide for source authors (docs/custom-sources.md) against the code it quotes: every
-// fragment must equal the marked region of its file, and README must link the guide.
+// The guide for source authors (docs/custom-sources.md) and the engine's API (docs/engine-api.md)
+// against the code they quote: every fragment must equal the marked region of its file, and
+// README must link both.
 #include "fragments.hpp"
 
 #include <gtest/gtest.h>
@@ -17,13 +18,22 @@ namespace {
 
 const std::filesystem::path root = LAREDO_SOURCE_ROOT;
 const std::string guide_file = "docs/custom-sources.md";
+const std::string api_file = "docs/engine-api.md";
 
-std::vector<fragment> guide_fragments() {
+std::vector<fragment> fragments_in(const std::string& file) {
     try {
-        return fragments_of(read_file(root / guide_file));
+        return fragments_of(read_file(root / file));
     } catch (const std::exception& e) {
-        return {fragment{guide_file, "(the guide itself)", 0, {}, e.what()}};
+        return {fragment{file, "(the document itself)", 0, {}, e.what()}};
     }
+}
+
+std::vector<fragment> guide_fragments() { return fragments_in(guide_file); }
+
+std::vector<fragment> every_fragment() {
+    auto all = guide_fragments();
+    for (auto& f : fragments_in(api_file)) all.push_back(std::move(f));
+    return all;
 }
 
 class guide_fragment : public ::testing::TestWithParam<fragment> {};
@@ -40,7 +50,7 @@ std::string test_name(const ::testing::TestParamInfo<fragment>& info) {
     return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(guide, guide_fragment, ::testing::ValuesIn(guide_fragments()), test_name);
+INSTANTIATE_TEST_SUITE_P(guide, guide_fragment, ::testing::ValuesIn(every_fragment()), test_name);
 
 TEST(guide, quotes_code_from_the_examples_and_tests) {
     const auto fragments = guide_fragments();
@@ -52,21 +62,41 @@ TEST(guide, quotes_code_from_the_examples_and_tests) {
 }
 
 TEST(guide, every_code_block_is_a_checked_fragment) {
-    const auto markdown = read_file(root / guide_file);
-    for (const auto line : unmarked_code_blocks(markdown)) {
-        ADD_FAILURE() << guide_file << " line " << line
-                      << ": a code block without a <!-- fragment: file#region --> marker (only "
-                         "```text blocks, for diagrams, need none)";
+    for (const auto& file : {guide_file, api_file}) {
+        const auto markdown = read_file(root / file);
+        for (const auto line : unmarked_code_blocks(markdown)) {
+            ADD_FAILURE() << file << " line " << line
+                          << ": a code block without a <!-- fragment: file#region --> marker "
+                             "(only ```text blocks, for diagrams, need none)";
+        }
     }
 }
 
-TEST(readme, writing_a_source_links_the_guide) {
+TEST(engine_api_doc, quotes_the_api_tests) {
+    const auto fragments = fragments_in(api_file);
+    EXPECT_GE(fragments.size(), 3u);
+    for (const auto& f : fragments) EXPECT_EQ(f.file, "tests/engine/engine_api_test.cpp");
+}
+
+// The text of README's "## `title`" section, up to the next one (empty when it has none).
+std::string readme_section(const std::string& title) {
     const auto readme = read_file(root / "README.md");
-    const auto start = readme.find("\n## Writing a source");
-    ASSERT_NE(start, std::string::npos) << "README.md has no \"## Writing a source\" section";
+    const auto start = readme.find("\n## " + title);
+    if (start == std::string::npos) return {};
     const auto end = readme.find("\n## ", start + 1);
-    const auto section = readme.substr(start, end == std::string::npos ? end : end - start);
+    return readme.substr(start, end == std::string::npos ? end : end - start);
+}
+
+TEST(readme, writing_a_source_links_the_guide) {
+    const auto section = readme_section("Writing a source");
+    ASSERT_FALSE(section.empty()) << "README.md has no \"## Writing a source\" section";
     EXPECT_NE(section.find("](docs/custom-sources.md)"), std::string::npos) << section;
+}
+
+TEST(readme, embedding_the_engine_links_the_api) {
+    const auto section = readme_section("Embedding the engine");
+    ASSERT_FALSE(section.empty()) << "README.md has no \"## Embedding the engine\" section";
+    EXPECT_NE(section.find("](docs/engine-api.md)"), std::string::npos) << section;
 }
 
 }  // namespace

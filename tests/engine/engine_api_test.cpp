@@ -70,6 +70,7 @@ TEST_P(engine_api, every_completion_style_gets_the_code) {
         auto eng = one_pipeline(ctx, src);
         co_await eng.async_start(use_awaitable);
 
+        // [guide:completion-styles]
         // as_tuple: the code as a value.
         auto [ec1] = co_await eng.async_reload("nope", users, asio::as_tuple(use_awaitable));
         EXPECT_EQ(ec1, errc::unknown_source);
@@ -101,6 +102,8 @@ TEST_P(engine_api, every_completion_style_gets_the_code) {
         auto [ec5] = co_await eng.async_await_ready(diag, asio::as_tuple(use_awaitable));
         EXPECT_FALSE(ec5);
         EXPECT_EQ(diag.message(), "");  // cleared on success
+
+        // [/guide:completion-styles]
         // A callback: runs on the context, never inside the initiating call.
         std::promise<error_code> called;
         bool returned = false;
@@ -201,6 +204,7 @@ TEST_P(engine_api, await_ready_fails_naming_a_pipeline_that_went_to_error) {
                        .add_pipeline("test", users, std::make_shared<recording_target>())
                        .add_pipeline("test", orders, std::make_shared<recording_target>(), keyless)
                        .build(ctx.get_executor());
+        // [guide:ready-failure]
         diagnostics diag;
         // Waiting before the start: the failure reaches a waiter that is already there.
         auto waiting = eng.async_await_ready(diag, asio::as_tuple(use_awaitable));
@@ -211,6 +215,7 @@ TEST_P(engine_api, await_ready_fails_naming_a_pipeline_that_went_to_error) {
             << diag.message();
         EXPECT_NE(diag.message().find("removes key column id"), std::string::npos);
         EXPECT_NE(diag.message().find("before the engine was ready"), std::string::npos);
+        // [/guide:ready-failure]
         // A wait that starts now fails at once, and so does the blocking one.
         auto [again] = co_await eng.async_await_ready(asio::as_tuple(use_awaitable));
         EXPECT_EQ(again, errc::pipeline_failed);
@@ -280,6 +285,7 @@ TEST_P(engine_api, cancelled_coroutine_caller_leaves_the_reload_to_finish) {
         auto eng = one_pipeline(ctx, src, target);
         co_await eng.async_start(use_awaitable);
         co_await eng.async_await_ready(use_awaitable);
+        // [guide:cancelled-caller]
         // A co_spawn'ed caller of async_reload, cancelled (terminal) while it waits.
         asio::cancellation_signal cancel;
         std::promise<std::exception_ptr> caller;
@@ -305,6 +311,7 @@ TEST_P(engine_api, cancelled_coroutine_caller_leaves_the_reload_to_finish) {
                    eng.pipelines()[0].state == pipeline_state::streaming;
         }));
         EXPECT_EQ(target->count(), 5u);
+        // [/guide:cancelled-caller]
         co_await eng.async_stop(use_awaitable);
     });
 }
