@@ -6,7 +6,9 @@
 namespace laredo::server::wiring {
 
 namespace asio = boost::asio;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// The engine's operations complete with an error_code; with_diagnostics turns a failure into
+// a laredo::error carrying the code and the message, which the API reports as it is.
+const auto use_tuple = with_diagnostics(asio::as_tuple(asio::use_awaitable));
 
 namespace {
 void rethrow_if(const std::exception_ptr& e) {

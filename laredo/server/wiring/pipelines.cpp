@@ -23,9 +23,9 @@ pipeline_options make_pipeline_options(const config::table_config& table,
     o.buffer_bytes = target.buffer_bytes;
     o.buffer = target.buffer;
     o.on_error = target.on_error;
-    o.max_retries = target.max_retries;
-    o.retry_initial_backoff = target.retry_initial_backoff;
-    o.retry_max_backoff = target.retry_max_backoff;
+    o.retry.attempts = target.max_retries;
+    o.retry.initial = target.retry_initial_backoff;
+    o.retry.max = target.retry_max_backoff;
     o.recover_after = target.recover_after;
     o.recover_max_backoff = target.recover_max_backoff;
     o.ttl_field = table.ttl_field;

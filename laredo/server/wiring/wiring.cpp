@@ -161,9 +161,9 @@ runtime build(const config::server_config& config, boost::asio::any_io_executor 
     eo.shutdown_timeout = config.runtime.shutdown_timeout;
     for (const auto& s : config.sources) {
         if (!s.reconnect) continue;
-        eo.source_max_retries = s.reconnect->max_attempts;
-        eo.source_retry_initial_backoff = s.reconnect->initial_backoff;
-        eo.source_retry_max_backoff = s.reconnect->max_backoff;
+        eo.source_retry.attempts = s.reconnect->max_attempts;
+        eo.source_retry.initial = s.reconnect->initial_backoff;
+        eo.source_retry.max = s.reconnect->max_backoff;
         break;
     }
     eo.observer = std::move(observer);
