@@ -1,8 +1,8 @@
 #pragma once
 
-// The row shape the memory and throughput goals are measured on, the one of the PostgreSQL
-// limits benchmark: a bigint key, a 20-byte text, a float8, a 100-byte text and a
-// timestamptz (144 raw bytes).
+// The benchmark row shape the memory and throughput goals are measured on: a bigint key, a
+// 20-byte text, a float8, a 100-byte text and a timestamptz (144 raw bytes). The PostgreSQL
+// benchmarks create the same columns in SQL (bench/postgres/source_bench.cpp).
 
 #include "laredo/row.hpp"
 #include "laredo/table_identifier.hpp"

@@ -1,6 +1,6 @@
 // Memory per stored row of the indexed memory target, against the raw bytes of the values.
 //
-// Loads N rows (default 1,000,000; first argument overrides) of the pg_limits shape through
+// Loads N rows (default 1,000,000; first argument overrides) of the benchmark row shape through
 // on_baseline_rows in batches of 1,000 and measures the heap the target keeps with glibc's
 // mallinfo2() (in-use bytes of the arenas plus mmapped chunks) before and after. Batches are
 // freed before the second measurement, so the difference is what the target holds: packed

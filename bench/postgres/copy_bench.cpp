@@ -1,18 +1,18 @@
 // copy_bench: bare COPY ... TO STDOUT through laredo's async connection next to a raw,
-// synchronous libpq COPY (what ../shared/bench/pg_limits_probe.c does), on the same cluster in
+// synchronous libpq COPY (the fastest a plain C client reads the table), on the same cluster in
 // the same run, interleaved. The goal is 95 % of the raw rate or more.
 //
-// It starts the test cluster (tests/common/pg_cluster.hpp), loads ROWS rows of the
-// pg_limits.sh shape (id bigint PK, name text, value float8, payload text 100 B, updated_at
-// timestamptz), warms the cache, then runs REPS rounds of both clients, alternating which goes
-// first. Both count rows by newlines, as the probe does; only the COPY is timed (connecting
-// is not). Output: "metric: value" lines, like pg_limits.sh.
+// It starts the test cluster (tests/common/pg_cluster.hpp), loads ROWS rows of the benchmark
+// row shape (bench/memory/bench_rows.hpp: id bigint PK, name text, value float8, payload text
+// of 100 bytes, updated_at timestamptz), warms the cache, then runs REPS rounds of both
+// clients, alternating which goes first. Both count rows by newlines; only the COPY is timed
+// (connecting is not). Output: "metric: value" lines, like source_bench.
 //
 //   copy_bench [ROWS [REPS]]        (environment ROWS / REPS work too; 1000000 / 5)
 //
-// CONNINFO=<libpq conninfo> uses an existing database that already has table t instead (e.g.
-// the one `KEEP=1 ../shared/bench/pg_limits.sh` leaves running: CONNINFO="host=127.0.0.1
-// port=55432 user=postgres dbname=bench"); ROWS is then read from the table.
+// CONNINFO=<libpq conninfo> uses an existing database that already has table t of that shape
+// instead (e.g. CONNINFO="host=127.0.0.1 port=55432 user=postgres dbname=bench"); ROWS is then
+// read from the table.
 
 #include "pg_cluster.hpp"
 
@@ -73,7 +73,7 @@ std::uint64_t count_newlines(const char* p, std::size_t n) {
     return static_cast<std::uint64_t>(std::count(p, p + n, '\n'));
 }
 
-// pg_limits_probe.c's `copy` mode: blocking libpq, one PQgetCopyData per row.
+// The raw client: blocking libpq, one PQgetCopyData per row.
 run_result raw_libpq_copy(const std::string& conninfo) {
     PGconn* c = PQconnectdb(conninfo.c_str());
     if (PQstatus(c) != CONNECTION_OK)
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
         } else {
             laredo::testing::pg_cluster_options options;
             options.name = "copy_bench";
-            // pg_limits.sh's settings (they speed up loading, not the COPY itself).
+            // source_bench's settings (they speed up loading, not the COPY itself).
             options.settings = {"shared_buffers = 512MB", "max_wal_size = 16GB",
                                 "checkpoint_timeout = 1h", "synchronous_commit = off"};
             std::cerr << "[copy_bench] starting the cluster\n";

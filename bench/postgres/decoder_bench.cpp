@@ -1,9 +1,9 @@
-// Decoder + converter throughput on captured bytes (pg-source.md §0b.10: decode and convert
-// at 1 M rows/s per core or more), with heap allocations per row counted by a replaced global
-// operator new.
+// Decoder + converter throughput on captured bytes, with heap allocations per row counted by
+// a replaced global operator new. The goal: decode and convert at 1 M rows/s per core or more,
+// so that the decoder never limits the stream.
 //
 // Data: tests/postgres/unit/data/bench.hex, a pgoutput stream captured from PostgreSQL 15 with
-// the row shape of ../shared/bench/pg_limits.sh (bigint, text, float8, ~100-byte text,
+// the benchmark row shape (bench/memory/bench_rows.hpp: bigint, text, float8, ~100-byte text,
 // timestamptz): 100 inserts in one transaction, then 10 transactions of 5.
 //
 //   decode_only       decode_pgoutput + walk every column (no conversion): the parser alone

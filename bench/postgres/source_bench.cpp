@@ -13,10 +13,11 @@
 //     the commit record's own time) to the row showing in the indexed target (its listener)
 //     (goal: p99 < 10 ms).
 //
-// It starts its own cluster (tests/common/pg_cluster.hpp) with the settings of the limits
-// benchmark: shared_buffers = 512MB, fsync = off, autovacuum = off, synchronous_commit = off
-// for the throughput parts (on for the latency part), logical_decoding_work_mem =
-// DECODING_WORK_MEM. Output: `metric: value` lines, then a summary table.
+// It starts its own cluster (tests/common/pg_cluster.hpp) with settings that speed up loading
+// the data without changing what is decoded: shared_buffers = 512MB, fsync = off, autovacuum = off,
+// synchronous_commit = off for the throughput parts (on for the latency part),
+// logical_decoding_work_mem = DECODING_WORK_MEM. Output: `metric: value` lines, then a summary
+// table.
 //
 // Knobs (environment): ROWS=1000000 REPS=3 SMALL_TXNS=100000 SMALL_ROWS_PER_TXN=10 THREADS=2
 // LATENCY_RATE=5000 LATENCY_SECONDS=10 LATENCY_WRITERS=8 DECODING_WORK_MEM=64MB

@@ -1,7 +1,7 @@
 #pragma once
 
-// What the three parts of source_bench share: the knobs, the cluster, the table shape of the
-// PostgreSQL limits benchmark, and the summary table printed at the end.
+// What the three parts of source_bench share: the knobs, the cluster, the benchmark row shape
+// (bench/memory/bench_rows.hpp, here in SQL), and the summary table printed at the end.
 
 #include "pg_cluster.hpp"
 
@@ -69,7 +69,7 @@ struct bench_context {
     void drop_slot(const std::string& slot) const;
 };
 
-// The row shape of the limits benchmark: (id bigint PK, name text, value float8, payload text
+// The benchmark row shape: (id bigint PK, name text, value float8, payload text
 // of 100 bytes, updated_at timestamptz); and the SELECT that makes its rows first..last (SQL
 // expressions).
 std::string bench_table_ddl(const std::string& name);

@@ -58,7 +58,8 @@ struct series {
 extern const char* const session_options;
 
 // COPY (sql) TO STDOUT in text format with blocking libpq, one PQgetCopyData per row, rows
-// counted by newlines and nothing kept (what the limits probe does). Only the COPY is timed.
+// counted by newlines and nothing kept: PostgreSQL's own baseline limit, the reference the
+// source is compared with. Only the COPY is timed.
 // Throws std::runtime_error with libpq's message.
 run_figures raw_libpq_copy(const std::string& conninfo, const std::string& select_sql);
 

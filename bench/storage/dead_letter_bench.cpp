@@ -1,7 +1,7 @@
-// Dead-letter stores on the pg_limits.sh row shape: each letter holds an insert of one row
-// (bigint, text, float8, ~100-byte text, timestamptz), as a pipeline would write it after
-// its retries. Measured: deadletter::local_store appends with fsync on (a letter is on disk
-// when write returns) and off, listing 10,000 letters back from the file, and
+// Dead-letter stores on the benchmark row shape (../memory/bench_rows.hpp): each letter holds an
+// insert of one row (bigint, text, float8, ~100-byte text, timestamptz), as a pipeline would write
+// it after its retries. Measured: deadletter::local_store appends with fsync on (a letter is on
+// disk when write returns) and off, listing 10,000 letters back from the file, and
 // deadletter::memory_store appends.
 //
 // Rates are over wall-clock time (UseRealTime), so fsync waits count. Letters are built

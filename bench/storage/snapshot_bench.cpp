@@ -1,4 +1,4 @@
-// Snapshot storage on the pg_limits.sh row shape (bigint, text, float8, ~100-byte text,
+// Snapshot storage on the benchmark row shape (bigint, text, float8, ~100-byte text,
 // timestamptz): save and load of one table through snapshots::local_store (JSONL files,
 // CRC-32C, fsync of files and folders, atomic rename), and the JSONL serializer alone into
 // and out of memory, so encoding and decoding cost can be told apart from I/O.

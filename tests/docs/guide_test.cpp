@@ -1,6 +1,6 @@
 // The guide for source authors (docs/custom-sources.md) and the engine's API (docs/engine-api.md)
 // against the code they quote: every fragment must equal the marked region of its file, and
-// README must link both.
+// README must link both, and the design notes.
 #include "fragments.hpp"
 
 #include <gtest/gtest.h>
@@ -97,6 +97,12 @@ TEST(readme, embedding_the_engine_links_the_api) {
     const auto section = readme_section("Embedding the engine");
     ASSERT_FALSE(section.empty()) << "README.md has no \"## Embedding the engine\" section";
     EXPECT_NE(section.find("](docs/engine-api.md)"), std::string::npos) << section;
+}
+
+TEST(readme, architecture_links_the_design_notes) {
+    const auto section = readme_section("Architecture");
+    ASSERT_FALSE(section.empty()) << "README.md has no \"## Architecture\" section";
+    EXPECT_NE(section.find("](docs/design.md)"), std::string::npos) << section;
 }
 
 }  // namespace

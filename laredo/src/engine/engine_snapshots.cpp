@@ -23,7 +23,7 @@ namespace detail {
 namespace {
 
 // Blocking store calls, run on the snapshot executor. Plain coroutines with by-value
-// parameters (no capturing lambdas: see conventions.md).
+// parameters (no capturing lambdas inside co_await: docs/design.md, "Toolchain").
 awaitable<snapshot_descriptor> save_snapshot(std::shared_ptr<snapshot_store> store,
                                              std::shared_ptr<const snapshot> s) {
     co_return store->save(*s);

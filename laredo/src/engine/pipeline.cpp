@@ -604,7 +604,7 @@ void pipeline::rewrite(const change_event& e, std::vector<change_event>& out) co
     if (keeps && e.action != change_action::insert) stored = target_->find(e.identity());
 
     // Unchanged (TOASTed) columns take the stored value first, so filters and transforms see
-    // the whole row (design.md, "Unchanged TOAST values").
+    // the whole row (docs/design.md, "Unchanged TOAST values").
     row new_values = e.new_values;
     if (stored && !new_values.empty() && !new_values.is_complete()) {
         for (std::size_t i = 0; i < new_values.size(); ++i) {

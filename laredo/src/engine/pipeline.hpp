@@ -190,7 +190,7 @@ class pipeline : public std::enable_shared_from_this<pipeline> {
     bool has_ttl() const noexcept;
     bool expired(const row& r, std::chrono::system_clock::time_point now) const;
     void validate(const char* when);
-    // Asks the target about rows with new columns (design.md "Schema changes").
+    // Asks the target about rows with new columns (docs/design.md "Schema changes").
     boost::asio::awaitable<void> adopt_columns(schema_ptr schema);
 
     boost::asio::awaitable<void> consume();
@@ -206,8 +206,8 @@ class pipeline : public std::enable_shared_from_this<pipeline> {
     bool included(const row& r) const;
     std::optional<row> transformed(row r) const;
     bool needs_rewrite(const change_event& e) const;
-    // Applies TOAST merging, filter crossings (design.md item 5) and transforms; appends the
-    // change(s) the target must see to `out`.
+    // Applies TOAST merging, filter crossings (docs/design.md "Filters") and transforms; appends
+    // the change(s) the target must see to `out`.
     void rewrite(const change_event& e, std::vector<change_event>& out) const;
 
     bool fits(std::size_t events, std::size_t bytes) const noexcept;

@@ -168,7 +168,8 @@ awaitable<result_of_t<T>> as_result(awaitable<T> op) {
     }
 }
 
-// Completion handler of a spawned operation (a named type: see conventions.md on lambdas).
+// Completion handler of a spawned operation (a named type, not a capturing lambda inside
+// co_await: docs/design.md, "Toolchain").
 template <class T>
 struct record_completion {
     std::shared_ptr<op_state<T>> state;

@@ -183,7 +183,7 @@ INSERT INTO dml_renamed (id, name) VALUES (9, 'after-rename');
 SQL
 capture dml dml UTC "scenario dml: see capture_pgoutput.sh for the statements, in order"
 
-# --- bench: the row shape of pg_limits.sh (bigint, text, float8, ~100-byte text, timestamptz) ---
+# --- bench: the benchmark row shape (bigint, text, float8, ~100-byte text, timestamptz) ---
 sql -c "SELECT pg_create_logical_replication_slot('bench', 'pgoutput')" >/dev/null
 sql <<'SQL'
 INSERT INTO bench_rows

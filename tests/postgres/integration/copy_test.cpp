@@ -22,8 +22,8 @@ using ::testing::HasSubstr;
 
 constexpr std::uint64_t copy_rows = 100000;
 
-// The pg_limits row shape: (id bigint PK, name text, value float8, payload text 100 B,
-// updated_at timestamptz).
+// The benchmark row shape (bench/memory/bench_rows.hpp): (id bigint PK, name text, value float8,
+// payload text 100 B, updated_at timestamptz).
 void create_copy_table() {
     static bool created = false;
     if (created) return;

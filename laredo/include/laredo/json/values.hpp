@@ -1,7 +1,7 @@
 #pragma once
 
 // The JSON form of laredo's values, rows, column definitions and change events: what
-// snapshots and dead letters store (design.md "JSON", "Formats on disk").
+// snapshots and dead letters store (docs/design.md "JSON", "Formats on disk").
 //
 // Values are written plain when their alternative is the column's natural one (natural_type),
 // so files read like ordinary JSON, and tagged otherwise, so nothing is lost:

@@ -6,7 +6,7 @@
 // digits, upper case), the form the Go original stored; PostgreSQL's own `%X/%X` and any
 // case of hex digits parse as well.
 //
-// A position of the PostgreSQL source is a pair (LSN, n) (pg-source.md §0b.1): the row events
+// A position of the PostgreSQL source is a pair (LSN, n) (docs/postgres-source.md): the row events
 // of a transaction carry (final LSN of its Begin, n) with n = 1, 2, ...; its commit carries
 // (end LSN, 0); heartbeats carry (WAL end, 0). Its string form is `X/XXXXXXXX:n`, with `:n`
 // left out when n is 0, so a bare LSN reads as n = 0. The empty position prints as "" and ""

@@ -4,7 +4,7 @@
 // PostgreSQL source feeds every XLogData payload to change_decoder::feed and delivers the
 // events it appends; keepalives go to heartbeat(). Sans-io and single-threaded.
 //
-// Events carry table, action, position (pg-source.md §0b.1), the commit time and xid from the
+// Events carry table, action, position (lsn.hpp), the commit time and xid from the
 // Begin, `timestamp` = the time given to feed, and the rows (pgoutput_relations.hpp). They are
 // appended with ends_transaction = false; the Commit sets it on the transaction's last event
 // when that event is still the last element of the caller's vector (step::marked_last_event).

@@ -1,6 +1,6 @@
 #pragma once
 
-// Transaction boundaries and positions of a pgoutput stream (pg-source.md §0b.1): every row
+// Transaction boundaries and positions of a pgoutput stream (lsn.hpp): every row
 // change of a transaction gets (final_lsn of its Begin, n) with n = 1, 2, ...; its Commit gets
 // (end_lsn, 0). Heartbeats (a keepalive's WAL end) are only given between transactions and
 // only above the last position given out. Positions given out therefore strictly increase

@@ -1,7 +1,7 @@
 #pragma once
 
 // The streaming replication sub-protocol carried inside CopyData messages once
-// START_REPLICATION has switched the connection to CopyBoth (pg-source.md §5.5, §7.2). Sans-io:
+// START_REPLICATION has switched the connection to CopyBoth (docs/postgres-source.md). Sans-io:
 // these functions take and return bytes; the connection code does the reading and writing.
 //
 //   server -> client  'w' XLogData          wal_start u64, wal_end u64, send_time i64, payload
@@ -75,7 +75,8 @@ std::array<char, standby_status_update_size> encode_standby_status_update(
 // The inverse, for tests and scripted fake servers. Throws errc::corrupt_data.
 standby_status_update parse_standby_status_update(std::string_view copy_data);
 
-// The LSN bookkeeping of pg-source.md §7.2. The server is told write = what was received and
+// The LSN bookkeeping of a replication connection (docs/postgres-source.md, "What the server
+// is told"). The server is told write = what was received and
 // flush = apply = what the engine acknowledged (applied by every pipeline), never a received
 // LSN as flush, and never a lower flush than one already sent. Sans-io and single-threaded:
 // the connection owns one and uses it from its strand; its timer decides when to send.
@@ -88,7 +89,7 @@ class standby_status_tracker {
     void on_received(std::uint64_t wal_end) noexcept;
     void on_received(const replication_message& message) noexcept;
 
-    // The engine's ACK: the flush LSN for a position is its LSN (pg-source.md §0b.1), safe
+    // The engine's ACK: the flush LSN for a position is its LSN (lsn.hpp), safe
     // even when the position is a row inside a transaction. Lower values are ignored, so the
     // flush never moves backwards.
     void on_acked(std::uint64_t lsn) noexcept;

@@ -2,14 +2,14 @@
 
 // One converter from PostgreSQL's text format to laredo::value, keyed by type OID, for both
 // the baseline (COPY text) and the stream (pgoutput 't' columns), so the same value read
-// either way compares equal (pg-source.md §12). It expects the session settings of §12.2 and
-// §0b.4: DateStyle=ISO, IntervalStyle=postgres, extra_float_digits=3, bytea_output=hex,
-// client_encoding=UTF8, TimeZone=UTC. Time stamps with time zone are converted correctly
-// whatever offset they carry (LMT offsets with seconds, BC dates included), so a session in
-// another zone still gives the same instants.
+// either way compares equal (docs/postgres-source.md, "The stream"). It expects the session
+// settings both connections set: DateStyle=ISO, IntervalStyle=postgres, extra_float_digits=3,
+// bytea_output=hex, client_encoding=UTF8, TimeZone=UTC. Time stamps with time zone are converted
+// correctly whatever offset they carry (LMT offsets with seconds, BC dates included), so a session
+// in another zone still gives the same instants.
 //
 // clang-format off
-// Type table: for each OID, the `value` alternative and the JSON form (design.md "JSON").
+// Type table: for each OID, the `value` alternative and the JSON form (docs/design.md "JSON").
 // It also decides how snapshots and HTTP payloads write `unchanged` and the infinities.
 //
 // | OID                      | type                    | value alternative                  | JSON form                                   |
