@@ -13,46 +13,29 @@ namespace laredo::sources::postgres {
 
 using detail::byte_reader;
 
-// --- iterators: walk bytes decode_pgoutput has validated, without checks ---
+// --- element readers: walk bytes decode_pgoutput has validated, without checks ---
 
-relation_columns::iterator::iterator(const char* p, std::uint16_t left) noexcept
-    : p_(p), left_(left) {
-    if (left_ != 0) load();
+relation_column relation_column::read(const char*& p) noexcept {
+    relation_column c;
+    c.flags = static_cast<std::uint8_t>(*p++);
+    const std::size_t len = std::strlen(p);  // NUL checked by the decoder
+    c.name = std::string_view(p, len);
+    p += len + 1;
+    c.type_oid = byte_reader::load_u32(p);
+    c.type_modifier = static_cast<std::int32_t>(byte_reader::load_u32(p + 4));
+    p += 8;
+    return c;
 }
 
-void relation_columns::iterator::load() noexcept {
-    current_.flags = static_cast<std::uint8_t>(*p_++);
-    const std::size_t len = std::strlen(p_);  // NUL checked by the decoder
-    current_.name = std::string_view(p_, len);
-    p_ += len + 1;
-    current_.type_oid = byte_reader::load_u32(p_);
-    current_.type_modifier = static_cast<std::int32_t>(byte_reader::load_u32(p_ + 4));
-    p_ += 8;
-}
-
-relation_columns::iterator& relation_columns::iterator::operator++() noexcept {
-    if (--left_ != 0) load();
-    return *this;
-}
-
-tuple_data::iterator::iterator(const char* p, std::uint16_t left) noexcept : p_(p), left_(left) {
-    if (left_ != 0) load();
-}
-
-void tuple_data::iterator::load() noexcept {
-    current_.k = static_cast<tuple_column::kind>(*p_++);
-    if (current_.k == tuple_column::kind::text || current_.k == tuple_column::kind::binary) {
-        const std::uint32_t len = byte_reader::load_u32(p_);
-        current_.data = std::string_view(p_ + 4, len);
-        p_ += 4 + static_cast<std::size_t>(len);
-    } else {
-        current_.data = {};
+tuple_column tuple_column::read(const char*& p) noexcept {
+    tuple_column c;
+    c.k = static_cast<tuple_column::kind>(*p++);
+    if (c.k == tuple_column::kind::text || c.k == tuple_column::kind::binary) {
+        const std::uint32_t len = byte_reader::load_u32(p);
+        c.data = std::string_view(p + 4, len);
+        p += 4 + static_cast<std::size_t>(len);
     }
-}
-
-tuple_data::iterator& tuple_data::iterator::operator++() noexcept {
-    if (--left_ != 0) load();
-    return *this;
+    return c;
 }
 
 std::uint32_t truncate_message::relation_id(std::uint32_t i) const noexcept {

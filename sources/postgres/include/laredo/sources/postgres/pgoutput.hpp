@@ -1,6 +1,7 @@
 #pragma once
 
-// The pgoutput logical replication protocol, version 1 (PostgreSQL 15; pg-source.md §6), as
+// The pgoutput logical replication protocol, version 1 (PostgreSQL 15's "Logical Replication
+// Message Formats"), as
 // typed views over one XLogData payload. Sans-io and allocation-free: decode_pgoutput checks
 // the whole message once (every length against the buffer, every tag), then hands out views
 // whose strings and tuples point into the buffer. The views are valid while the buffer is.
@@ -57,31 +58,27 @@ struct origin_message {
     std::string_view name;
 };
 
-// One column of a Relation message.
-struct relation_column {
-    std::uint8_t flags = 0;
-    std::string_view name;
-    std::uint32_t type_oid = 0;
-    std::int32_t type_modifier = -1;
-    // Part of the replica identity (the key, or every column with REPLICA IDENTITY FULL).
-    bool is_key() const noexcept { return (flags & 1) != 0; }
-};
-
-// The columns of a Relation message, iterated in place.
-class relation_columns {
+// Elements stored back to back in bytes decode_pgoutput has already checked (a Relation's
+// columns, a tuple's columns), walked in place without checks. `Element::read(p)` reads one
+// element at p and moves p past it; it cannot fail on checked bytes.
+template <class Element>
+class packed_sequence {
   public:
     class iterator {
       public:
         using iterator_category = std::forward_iterator_tag;
-        using value_type = relation_column;
+        using value_type = Element;
         using difference_type = std::ptrdiff_t;
-        using pointer = const relation_column*;
-        using reference = const relation_column&;
+        using pointer = const Element*;
+        using reference = const Element&;
 
         iterator() = default;
         reference operator*() const noexcept { return current_; }
         pointer operator->() const noexcept { return &current_; }
-        iterator& operator++() noexcept;
+        iterator& operator++() noexcept {
+            if (--left_ != 0) current_ = Element::read(p_);
+            return *this;
+        }
         iterator operator++(int) noexcept {
             auto copy = *this;
             ++*this;
@@ -92,27 +89,45 @@ class relation_columns {
         }
 
       private:
-        friend class relation_columns;
-        iterator(const char* p, std::uint16_t left) noexcept;
-        void load() noexcept;
+        friend class packed_sequence;
+        iterator(const char* p, std::uint16_t left) noexcept : p_(p), left_(left) {
+            if (left_ != 0) current_ = Element::read(p_);
+        }
         const char* p_ = nullptr;
         std::uint16_t left_ = 0;
-        relation_column current_;
+        Element current_;
     };
 
-    relation_columns() = default;
-    relation_columns(std::string_view bytes, std::uint16_t count) noexcept
+    packed_sequence() = default;
+    packed_sequence(std::string_view bytes, std::uint16_t count) noexcept
         : bytes_(bytes), count_(count) {}
 
     std::uint16_t size() const noexcept { return count_; }
     bool empty() const noexcept { return count_ == 0; }
     iterator begin() const noexcept { return {bytes_.data(), count_}; }
     iterator end() const noexcept { return {}; }
+    // The encoded elements (after the count).
+    std::string_view bytes() const noexcept { return bytes_; }
 
   private:
     std::string_view bytes_;
     std::uint16_t count_ = 0;
 };
+
+// One column of a Relation message.
+struct relation_column {
+    std::uint8_t flags = 0;
+    std::string_view name;
+    std::uint32_t type_oid = 0;
+    std::int32_t type_modifier = -1;
+    // Part of the replica identity (the key, or every column with REPLICA IDENTITY FULL).
+    bool is_key() const noexcept { return (flags & 1) != 0; }
+    // Reads one checked column at p and moves p past it (packed_sequence's element reader).
+    static relation_column read(const char*& p) noexcept;
+};
+
+// The columns of a Relation message, iterated in place.
+using relation_columns = packed_sequence<relation_column>;
 
 struct relation_message {
     std::uint32_t relation_id = 0;
@@ -135,56 +150,12 @@ struct tuple_column {
     enum class kind : char { null = 'n', unchanged = 'u', text = 't', binary = 'b' };
     kind k = kind::null;
     std::string_view data;  // the text or binary value; empty for null and unchanged
+    // Reads one checked column at p and moves p past it (packed_sequence's element reader).
+    static tuple_column read(const char*& p) noexcept;
 };
 
 // A tuple's columns, iterated in place.
-class tuple_data {
-  public:
-    class iterator {
-      public:
-        using iterator_category = std::forward_iterator_tag;
-        using value_type = tuple_column;
-        using difference_type = std::ptrdiff_t;
-        using pointer = const tuple_column*;
-        using reference = const tuple_column&;
-
-        iterator() = default;
-        reference operator*() const noexcept { return current_; }
-        pointer operator->() const noexcept { return &current_; }
-        iterator& operator++() noexcept;
-        iterator operator++(int) noexcept {
-            auto copy = *this;
-            ++*this;
-            return copy;
-        }
-        friend bool operator==(const iterator& a, const iterator& b) noexcept {
-            return a.left_ == b.left_;
-        }
-
-      private:
-        friend class tuple_data;
-        iterator(const char* p, std::uint16_t left) noexcept;
-        void load() noexcept;
-        const char* p_ = nullptr;
-        std::uint16_t left_ = 0;
-        tuple_column current_;
-    };
-
-    tuple_data() = default;
-    tuple_data(std::string_view bytes, std::uint16_t count) noexcept
-        : bytes_(bytes), count_(count) {}
-
-    std::uint16_t size() const noexcept { return count_; }
-    bool empty() const noexcept { return count_ == 0; }
-    iterator begin() const noexcept { return {bytes_.data(), count_}; }
-    iterator end() const noexcept { return {}; }
-    // The encoded columns (after the column count).
-    std::string_view bytes() const noexcept { return bytes_; }
-
-  private:
-    std::string_view bytes_;
-    std::uint16_t count_ = 0;
-};
+using tuple_data = packed_sequence<tuple_column>;
 
 // Which old tuple an Update or Delete carries.
 enum class old_tuple_kind : char {
