@@ -11,6 +11,8 @@ packages=(
   # laredo-server: TOML configuration, logs, TLS; promtool checks /metrics in its tests,
   # systemd-analyze its unit, wrk drives its benchmark.
   libtomlplusplus-dev libspdlog-dev libssl-dev prometheus systemd wrk
+  # the style test suite checks the formatting (scripts/check-format.sh)
+  clang-format
 )
 
 missing=()
