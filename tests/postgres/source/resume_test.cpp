@@ -170,6 +170,17 @@ TEST(pg_source_resume, a_foreign_publication_is_used_as_it_is_and_never_changed)
     drop_slot_and_publication("res_d");
 }
 
+// What an operator's reset does: a source of its own, not running, resets the slot.
+void reset_with_a_source_of_its_own(const std::string& slot, bool drop_publication) {
+    laredo::testing::run_async(1, 30s, [&](asio::io_context& ctx) -> asio::awaitable<void> {
+        auto source = std::make_shared<postgres_source>(ctx.get_executor(),
+                                                        options_for(slot, slot_mode::stateful));
+        co_await asio::co_spawn(source->get_executor(), source->reset_source(drop_publication),
+                                asio::use_awaitable);
+        co_await asio::co_spawn(source->get_executor(), source->close(), asio::use_awaitable);
+    });
+}
+
 TEST(pg_source_resume, reset_drops_the_slot_so_the_next_start_baselines) {
     drop_slot_and_publication("res_e");
     sql("DROP TABLE IF EXISTS res_e; CREATE TABLE res_e (id int PRIMARY KEY); INSERT INTO res_e "
@@ -183,13 +194,7 @@ TEST(pg_source_resume, reset_drops_the_slot_so_the_next_start_baselines) {
     }
     EXPECT_EQ(sql_value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'res_e'"),
               "1");
-    laredo::testing::run_async(1, 30s, [&](asio::io_context& ctx) -> asio::awaitable<void> {
-        auto source = std::make_shared<postgres_source>(ctx.get_executor(),
-                                                        options_for("res_e", slot_mode::stateful));
-        co_await asio::co_spawn(source->get_executor(), source->reset_source(true),
-                                asio::use_awaitable);
-        co_await asio::co_spawn(source->get_executor(), source->close(), asio::use_awaitable);
-    });
+    reset_with_a_source_of_its_own("res_e", true);
     EXPECT_EQ(sql_value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'res_e'"),
               "0");
     EXPECT_EQ(sql_value("SELECT count(*) FROM pg_publication WHERE pubname = 'res_e_pub'"), "0");
@@ -201,6 +206,33 @@ TEST(pg_source_resume, reset_drops_the_slot_so_the_next_start_baselines) {
     expect_target_matches_table(*target, t);
     run.stop();
     drop_slot_and_publication("res_e");
+}
+
+TEST(pg_source_resume, reset_keeping_the_publication_drops_only_the_slot) {
+    drop_slot_and_publication("res_g");
+    sql("DROP TABLE IF EXISTS res_g; CREATE TABLE res_g (id int PRIMARY KEY); INSERT INTO res_g "
+        "VALUES (1)");
+    const table_identifier t("public", "res_g");
+    auto target = kept_target();
+    {
+        engine_run run(options_for("res_g", slot_mode::stateful), {{t, target}});
+        run.start();
+        ASSERT_TRUE(run.ready());
+    }
+    reset_with_a_source_of_its_own("res_g", false);
+    EXPECT_EQ(sql_value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'res_g'"),
+              "0");
+    EXPECT_EQ(sql_value("SELECT count(*) FROM pg_publication_tables WHERE pubname = 'res_g_pub' "
+                        "AND tablename = 'res_g'"),
+              "1");
+    sql("INSERT INTO res_g VALUES (2)");
+    engine_run run(options_for("res_g", slot_mode::stateful), {{t, target}});
+    run.start();
+    ASSERT_TRUE(run.ready());
+    EXPECT_EQ(run.observer()->baselines_started.load(), 1);
+    expect_target_matches_table(*target, t);
+    run.stop();
+    drop_slot_and_publication("res_g");
 }
 
 TEST(pg_source_resume, reset_is_refused_while_another_process_holds_the_slot) {
