@@ -3,9 +3,9 @@
 // updates and deletes in transactions for a few seconds. Every client must end with the table.
 //
 // The stream aims at 5 000 changes/s but is paced by the slowest client: the producer holds
-// back while any client is more than half a second of changes behind, so a slow build (the
-// suite runs under AddressSanitizer) lowers the rate instead of the client count or the
-// checks. The rate reached is printed; no assertion is made on it (speed is bench/fanout's).
+// back while any client is more than max_lag changes behind, so a slow build (the suite runs
+// under AddressSanitizer) or a busy machine lowers the rate instead of the client count or
+// the checks. The rate reached is printed; no assertion is made on it (speed is bench/fanout's).
 #include "net_support.hpp"
 
 #include "laredo/engine.hpp"
@@ -34,8 +34,8 @@ constexpr double target_rate = 5'000;  // changes per second
 constexpr std::size_t changes_per_transaction = 10;
 constexpr auto stream_duration = 3s;
 // The producer holds back while the slowest client is more than this many changes behind
-// (a tenth of a second at the aim): what is left to deliver at the end stays small.
-constexpr std::uint64_t max_lag = 500;
+// (a twentieth of a second at the aim): what is left to deliver at the end stays small.
+constexpr std::uint64_t max_lag = 250;
 // How often changes are made and the clients' positions looked at (200 status reads).
 constexpr auto tick = 20ms;
 
@@ -189,7 +189,10 @@ TEST(fanout_scale, two_hundred_clients_under_a_stream_of_changes_end_equal_to_th
             if (slowest_lag(clients, head) > max_lag) {
                 ++held_back;
             } else {
-                due += std::min(since.count(), 0.1) * target_rate;
+                // A tick that comes late (a busy io_context) earns at most two ticks' worth of
+                // changes, so no single burst goes far past the lag bound.
+                due +=
+                    std::min(since, std::chrono::duration<double>(2 * tick)).count() * target_rate;
                 while (due >= 1) {
                     const auto n = std::min(static_cast<std::size_t>(due), changes_per_transaction);
                     head = table.commit_random(n).sequence();
