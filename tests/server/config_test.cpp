@@ -290,7 +290,7 @@ source = "pgg"
 schema = "public"
 table = "t"
 [[tables.targets]]
-type = "http-sync"
+type = "kafka"
 [[tables]]
 source = "pg"
 schema = "public"
@@ -304,8 +304,7 @@ store = "s3"
     const auto r = load_text(text, "x.toml");
     const auto all = all_problems(r);
     EXPECT_THAT(all, HasSubstr("sources.k.type: source type 's3-kinesis' is not available"));
-    EXPECT_THAT(all,
-                HasSubstr("tables[0].targets[0].type: target type 'http-sync' is not available"));
+    EXPECT_THAT(all, HasSubstr("tables[0].targets[0].type: target type 'kafka' is not available"));
     EXPECT_THAT(all, HasSubstr("tables[0].source: unknown source 'pgg'; did you mean 'pg'?"));
     EXPECT_THAT(all, HasSubstr("dead_letter.enabled: needs a dead-letter store"));
     EXPECT_THAT(all, HasSubstr("snapshot.store: unknown value 's3'"));

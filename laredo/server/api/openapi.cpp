@@ -3092,6 +3092,87 @@ const std::string& openapi_document() {
      "streams"
     ]
    }
+  },)OPENAPI"
+        R"OPENAPI(
+  "/v1/replication/{table}": {
+   "get": {
+    "summary": "WebSocket: the replication protocol of a table's replication-fanout target (handshake, snapshot or journal delta, live changes, heartbeats, GoAway on drain); see docs/fanout.md. Served on listeners without TLS",
+    "responses": {
+     "101": {
+      "description": "Switching to WebSocket"
+     },
+     "401": {
+      "description": "No token, or an unknown token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token may not do this (a read token on an admin call)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "No replication-fanout target serves this table",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "426": {
+      "description": "Not a WebSocket upgrade",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "501": {
+      "description": "Asked on a listener with TLS",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "table",
+      "in": "path",
+      "required": true,
+      "description": "The table as schema.table",
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "x-laredo-access": "read",
+    "tags": [
+     "streams"
+    ]
+   }
   }
  }
 })OPENAPI");

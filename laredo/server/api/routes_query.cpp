@@ -21,10 +21,21 @@ const wiring::table_target& pick_target(const call& c, const table_identifier& t
     const auto source = source_for_table(c.ctx, table, c.req.param("source"));
     const auto pipeline = c.req.param("pipeline");
     const wiring::table_target* best = nullptr;
+    const wiring::table_target* unqueryable = nullptr;
     for (const auto* t : c.ctx.rt->find(table, source)) {
         if (pipeline && t->pipeline_id != *pipeline) continue;
+        if (!t->queryable()) {
+            unqueryable = t;
+            continue;
+        }
         if (!best || (!best->indexed && t->indexed)) best = t;
     }
+    if (!best && unqueryable)
+        throw api_error(400, "not_queryable",
+                        "pipeline '" + unqueryable->pipeline_id + "' of " + table.to_string() +
+                            " has a " + std::string(config::to_string(unqueryable->kind)) +
+                            " target, which keeps no rows to query; queries need an "
+                            "indexed-memory or compiled-memory target");
     if (!best)
         throw api_error(404, "unknown_pipeline",
                         "no pipeline '" + pipeline.value_or("") + "' serves " + table.to_string());

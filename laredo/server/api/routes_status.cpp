@@ -66,9 +66,8 @@ awaitable<http::response> tables(call& c) {
         if (!seen.insert({t.source_id, t.table}).second) continue;
         json::array targets;
         for (const auto* x : c.ctx.rt->find(t.table, t.source_id))
-            targets.push_back(
-                json::object{{"pipeline", x->pipeline_id},
-                             {"target_type", x->indexed ? "indexed-memory" : "compiled-memory"}});
+            targets.push_back(json::object{{"pipeline", x->pipeline_id},
+                                           {"target_type", config::to_string(x->kind)}});
         out.push_back(json::object{{"table", t.table.to_string()},
                                    {"schema", t.table.schema},
                                    {"name", t.table.table},

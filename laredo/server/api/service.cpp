@@ -2,6 +2,7 @@
 
 #include "laredo/error.hpp"
 #include "laredo/server/common/describe.hpp"
+#include "laredo/targets/fanout/websocket.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
 
@@ -193,6 +194,27 @@ boost::asio::awaitable<http::response> service::handle(http::request req,
     co_return error_response(failure);
 }
 
+http::handler::upgrade service::replication(const call& c) {
+    table_identifier table;
+    try {
+        table = table_identifier::parse(c.args.at(0));
+    } catch (const std::exception& e) {
+        throw api_error(400, "bad_table", describe(e));
+    }
+    auto target = c.ctx.rt->find_fanout(table);
+    if (!target)
+        throw api_error(404, "unknown_table",
+                        "no replication-fanout target serves " + table.to_string());
+    upgrade out;
+    out.hand_over = [target](boost::beast::tcp_stream stream,
+                             boost::beast::http::request<boost::beast::http::string_body> req,
+                             std::string peer) {
+        return targets::fanout::serve_replication(target, std::move(stream), std::move(req),
+                                                  std::move(peer));
+    };
+    return out;
+}
+
 http::handler::upgrade service::websocket(const http::request& req,
                                           const config::listener_config& listener) {
     auto m = match(req, listener);
@@ -202,6 +224,7 @@ http::handler::upgrade service::websocket(const http::request& req,
         return {nullptr, http::response::error(400, "not_a_stream",
                                                "WebSocket upgrades are only for /v1/watch routes")};
     try {
+        if (c.req.segments.size() >= 2 && c.req.segments[1] == "replication") return replication(c);
         if (c.req.segments.size() >= 3 && c.req.segments[2] == "tables") {
             table_identifier table;
             try {
@@ -216,6 +239,7 @@ http::handler::upgrade service::websocket(const http::request& req,
                 if (!pipeline || t->pipeline_id == *pipeline) {
                     if (!target || (!target->indexed && t->indexed)) target = t;
                 }
+            // A fan-out or http-sync target keeps no row store to watch.
             if (!target)
                 throw api_error(404, "unknown_table",
                                 "no target of " + table.to_string() +

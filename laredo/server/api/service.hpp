@@ -26,6 +26,9 @@ class service final : public http::handler {
     std::variant<std::pair<const route*, call>, http::response> match(
         const http::request& req, const config::listener_config& listener);
 
+    // /v1/replication/{table}: the connection goes to the table's fan-out target.
+    upgrade replication(const call& c);
+
     context ctx_;
     std::vector<route> routes_;
 };

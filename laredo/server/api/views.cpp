@@ -63,10 +63,7 @@ boost::json::object pipeline_json(const context& ctx, const pipeline_info& p) {
     else
         out["last_error"] = p.last_error;
     if (const auto* t = ctx.rt->find_pipeline(p.id)) {
-        if (t->indexed)
-            out["row_count"] = t->indexed->count();
-        else if (t->compiled)
-            out["row_count"] = t->compiled->count();
+        if (auto n = t->row_count()) out["row_count"] = *n;
     }
     if (auto b = ctx.tracker->baseline(p.id)) {
         json::object baseline;

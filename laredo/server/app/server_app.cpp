@@ -266,6 +266,10 @@ int run(const config::server_config& config, logging::logger& log) {
         state.draining = true;
         state.shutting_down = true;
         hub->server_event("draining");
+        // Replication clients are told to go (GoAway) and resume elsewhere or after the
+        // restart by position; their streams end with the grace, or when the engine stops.
+        for (const auto& t : rt->targets)
+            if (t.fanout) t.fanout->drain("server stopping", config.runtime.drain_grace);
         if (config.runtime.drain_grace.count() > 0) {
             log.info("draining: readiness reports 503",
                      {{"grace_seconds",

@@ -120,7 +120,9 @@ std::optional<target_config> parse_target(node_reader& t) {
     out.origin = t.origin();
     auto type = t.string("type");
     if (!type) {
-        t.problem_here("a target needs a `type` (indexed-memory or compiled-memory)");
+        t.problem_here(
+            "a target needs a `type` (indexed-memory, compiled-memory, http-sync or "
+            "replication-fanout)");
         t.finish();
         return std::nullopt;
     }
@@ -158,11 +160,19 @@ std::optional<target_config> parse_target(node_reader& t) {
         if (auto f = t.table("filter")) out.compiled_filter = parse_filter(*f, true);
         if (auto v = t.integer("max_atomic_transaction_rows", 1, 100'000'000))
             out.indexed.max_atomic_transaction_rows = static_cast<std::size_t>(*v);
+    } else if (*type == "http-sync") {
+        out.kind = target_kind::http_sync;
+        parse_http_sync(t, out);
+    } else if (*type == "replication-fanout") {
+        out.kind = target_kind::replication_fanout;
+        parse_replication_fanout(t, out);
     } else {
         std::string message = "target type '" + *type +
                               "' is not available in this build (available: indexed-memory, "
-                              "compiled-memory)";
-        if (auto best = closest(*type, {"indexed-memory", "compiled-memory"}); !best.empty())
+                              "compiled-memory, http-sync, replication-fanout)";
+        if (auto best = closest(
+                *type, {"indexed-memory", "compiled-memory", "http-sync", "replication-fanout"});
+            !best.empty())
             message += "; did you mean '" + best + "'?";
         t.problem("type", message);
         t.finish();

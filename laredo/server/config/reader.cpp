@@ -375,6 +375,29 @@ std::vector<secret> node_reader::secrets(std::string_view key, bool list) {
     return out;
 }
 
+node_reader::secret_reference node_reader::secret_reference_of(std::string_view key) {
+    secret_reference out;
+    const std::string k(key);
+    mark_secret(k);
+    if (auto v = string(k)) {
+        out.inline_value = std::move(*v);
+        if (out.inline_value.empty()) problem(k, "must not be empty");
+    }
+    if (auto var = string(k + "_env")) {
+        ctx_->env_used.insert(*var);
+        const char* v = std::getenv(var->c_str());
+        if (!v || !*v) problem(k + "_env", "environment variable " + *var + " is not set");
+        out.env = std::move(*var);
+    }
+    if (auto path = string(k + "_file")) {
+        if (!std::ifstream(*path)) problem(k + "_file", "cannot read " + *path);
+        out.file = std::move(*path);
+    }
+    return out;
+}
+
+void node_reader::mark_secret(std::string_view key) { ctx_->secret_paths.insert(key_path(key)); }
+
 const toml::node* node_reader::raw(std::string_view key) { return node_for(key); }
 
 std::optional<node_reader> node_reader::table(std::string_view key) {

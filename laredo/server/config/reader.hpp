@@ -62,6 +62,17 @@ class node_reader {
     // environment variable holding it) and `key_file` (a file holding it; one per line when
     // `list`). All given are combined for lists; for a single secret at most one may be.
     std::vector<secret> secrets(std::string_view key, bool list);
+    // A secret its consumer reads itself (so a file can be read again when it rotates):
+    // `key` inline (masked in the effective configuration), or the names given in `key_env`
+    // and `key_file`, checked here to be set and readable so --check reports them.
+    struct secret_reference {
+        std::string inline_value;
+        std::string env;
+        std::string file;
+    };
+    secret_reference secret_reference_of(std::string_view key);
+    // Masks the value at `key` in the effective configuration (a header that may hold a key).
+    void mark_secret(std::string_view key);
 
     // A raw scalar (marked as read; no environment override), for values whose type depends
     // on something else (a filter's value, a row's column).

@@ -3,6 +3,8 @@
 #include "laredo/pipeline_options.hpp"
 #include "laredo/sources/postgres/source_options.hpp"
 #include "laredo/table_identifier.hpp"
+#include "laredo/targets/fanout/options.hpp"
+#include "laredo/targets/httpsync/options.hpp"
 #include "laredo/targets/memory/indexed_target.hpp"
 #include "laredo/types.hpp"
 #include "laredo/value.hpp"
@@ -11,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -73,7 +76,22 @@ struct transform_config {
     std::string field;                                         // add-timestamp
 };
 
-enum class target_kind { indexed_memory, compiled_memory };
+enum class target_kind { indexed_memory, compiled_memory, http_sync, replication_fanout };
+
+// The `type` a target is configured with.
+constexpr std::string_view to_string(target_kind kind) noexcept {
+    switch (kind) {
+        case target_kind::indexed_memory:
+            return "indexed-memory";
+        case target_kind::compiled_memory:
+            return "compiled-memory";
+        case target_kind::http_sync:
+            return "http-sync";
+        case target_kind::replication_fanout:
+            return "replication-fanout";
+    }
+    return "unknown";
+}
 
 struct target_config {
     target_kind kind = target_kind::indexed_memory;
@@ -86,6 +104,12 @@ struct target_config {
     std::vector<std::string> key_fields;
     std::vector<std::string> fields;
     std::optional<filter_config> compiled_filter;
+    // http-sync: the library's options as configured (validated); wiring adds the engine's
+    // dead-letter store, the pipeline id and the source's position format.
+    targets::httpsync::http_sync_options http_sync;
+    // replication-fanout: journal, snapshots and clients; wiring adds the observer, the
+    // pipeline id and the source's position order.
+    targets::fanout::fanout_target_options fanout;
 
     // Every target: how its pipeline runs.
     std::size_t buffer_size = 10'000;

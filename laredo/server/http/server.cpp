@@ -5,6 +5,8 @@
 #include "laredo/error.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -25,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <type_traits>
 
 namespace laredo::server::http {
 
@@ -119,7 +122,36 @@ struct server::state : std::enable_shared_from_this<server::state> {
                                     std::shared_ptr<message_feed> feed);
     template <class Stream>
     awaitable<bool> write(Stream& stream, const response& res, unsigned version, bool keep_alive);
+    awaitable<void> hand_over(beast::tcp_stream& stream, beast_request req,
+                              const handler::takeover& takeover);
 };
+
+// The stream moves to the takeover; stopping the server cancels it (terminal cancellation
+// closes the connection), through a signal the closer emits on the connection's executor.
+awaitable<void> server::state::hand_over(beast::tcp_stream& stream, beast_request req,
+                                         const handler::takeover& takeover) {
+    auto self = shared_from_this();
+    auto ex = stream.get_executor();
+    stream.expires_never();
+    boost::system::error_code peer_ec;
+    const auto remote = stream.socket().remote_endpoint(peer_ec);
+    std::string peer;
+    if (!peer_ec) {
+        const auto address = remote.address().to_string();
+        peer = (remote.address().is_v6() ? "[" + address + "]" : address) + ":" +
+               std::to_string(remote.port());
+    }
+    auto signal = std::make_shared<asio::cancellation_signal>();
+    auto cancel = [signal, ex] {
+        auto emit = [signal] { signal->emit(asio::cancellation_type::terminal); };
+        asio::post(ex, emit);
+    };
+    const auto id = track(cancel);
+    auto session = takeover(std::move(stream), std::move(req), std::move(peer));
+    auto token = asio::bind_cancellation_slot(signal->slot(), asio::as_tuple(asio::use_awaitable));
+    co_await asio::co_spawn(ex, std::move(session), token);
+    untrack(id);
+}
 
 awaitable<void> server::state::accept_loop() {
     auto self = shared_from_this();
@@ -276,6 +308,17 @@ awaitable<void> server::state::serve(Stream& stream, beast::flat_buffer& buffer)
                 beast::get_lowest_layer(stream).expires_never();
                 co_await serve_websocket<Stream&>(stream, std::move(req), std::move(up.feed));
                 co_return;
+            }
+            if (up.hand_over) {
+                if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+                    co_await hand_over(stream, std::move(req), up.hand_over);
+                    co_return;
+                } else {
+                    up.refusal = response::error(
+                        501, "not_on_tls",
+                        "this stream is served on listeners without TLS only (terminate TLS in "
+                        "front of the server, or use a plain listener)");
+                }
             }
             if (!co_await write(stream, up.refusal, req.version(), false)) break;
             break;

@@ -6,8 +6,12 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,11 +24,20 @@ class handler {
     virtual boost::asio::awaitable<response> handle(request req,
                                                     const config::listener_config& listener) = 0;
 
-    // A WebSocket upgrade request: a feed to stream to the client, or (feed null) the
-    // response that refuses it.
+    // A connection handed over whole: the plain TCP stream, the upgrade request (not yet
+    // answered) and the peer's "address:port". For protocols that run their own WebSocket
+    // session (replication); completes when the connection ends.
+    using takeover = std::function<boost::asio::awaitable<void>(
+        boost::beast::tcp_stream, boost::beast::http::request<boost::beast::http::string_body>,
+        std::string)>;
+
+    // A WebSocket upgrade request: a feed to stream to the client, or a takeover of the
+    // connection, or (both null) the response that refuses it. A takeover is for plain
+    // connections: on a TLS listener it is refused with 501.
     struct upgrade {
         std::shared_ptr<message_feed> feed;
         response refusal;
+        takeover hand_over = {};
     };
     virtual upgrade websocket(const request& req, const config::listener_config& listener) = 0;
 };

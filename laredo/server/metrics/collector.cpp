@@ -1,5 +1,6 @@
 #include "laredo/server/metrics/collector.hpp"
 
+#include "laredo/server/metrics/delivery_metrics.hpp"
 #include "laredo/server/wiring/wiring.hpp"
 
 #include <unistd.h>
@@ -268,10 +269,9 @@ std::string collector::render(const wiring::runtime& rt, const server_gauges& ga
         out.sample("laredo_pipeline_stale", pipeline_labels(p), std::uint64_t{p.stale ? 1u : 0u});
     out.family("laredo_pipeline_rows", "gauge", "Rows the pipeline's target holds.");
     for (const auto& p : infos)
-        if (const auto* t = rt.find_pipeline(p.id))
+        if (const auto* t = rt.find_pipeline(p.id); t && t->row_count())
             out.sample("laredo_pipeline_rows", pipeline_labels(p),
-                       static_cast<std::uint64_t>(t->indexed ? t->indexed->count()
-                                                             : t->compiled->count()));
+                       static_cast<std::uint64_t>(*t->row_count()));
 
     auto per_action = [&](std::string_view name, std::string_view help,
                           std::array<counter, 4> pipeline_metrics::*field) {
@@ -453,6 +453,8 @@ std::string collector::render(const wiring::runtime& rt, const server_gauges& ga
                    "The dead-letter store's byte limit (0 = none).");
         out.sample("laredo_dead_letter_store_limit_bytes", {}, rt.dead_letters->max_bytes());
     }
+
+    write_delivery_metrics(out, rt);
 
     // The server itself.
     out.family("laredo_websocket_clients", "gauge", "Open WebSocket streams.");

@@ -2,6 +2,7 @@
 
 #include "laredo/json/values.hpp"
 #include "laredo/server/common/describe.hpp"
+#include "laredo/server/wiring/delivery_targets.hpp"
 #include "laredo/server/wiring/pipelines.hpp"
 #include "laredo/sources/testsource/test_source.hpp"
 
@@ -76,7 +77,36 @@ std::shared_ptr<sync_source> make_testsource(const config::source_config& s,
     return source;
 }
 
+// The target's type_name(), for the pipeline ids the engine would generate.
+std::string engine_type_name(config::target_kind kind) {
+    switch (kind) {
+        case config::target_kind::indexed_memory:
+            return "memory.indexed";
+        case config::target_kind::compiled_memory:
+            return "memory.compiled";
+        case config::target_kind::http_sync:
+            return "httpsync";
+        case config::target_kind::replication_fanout:
+            return "fanout";
+    }
+    return "unknown";
+}
+
 }  // namespace
+
+std::optional<std::size_t> table_target::row_count() const {
+    if (indexed) return indexed->count();
+    if (compiled) return compiled->count();
+    if (fanout) return fanout->count();
+    return std::nullopt;
+}
+
+std::shared_ptr<targets::fanout::fanout_target> runtime::find_fanout(
+    const table_identifier& table) const {
+    for (const auto& t : targets)
+        if (t.table == table && t.fanout) return t.fanout;
+    return nullptr;
+}
 
 std::vector<const table_target*> runtime::find(const table_identifier& table,
                                                const std::string& source_id) const {
@@ -117,6 +147,19 @@ runtime build(const config::server_config& config, boost::asio::any_io_executor 
         }
     }
 
+    // Made before the targets: an http-sync target files its failed batches here.
+    std::shared_ptr<deadletter::local_store> dead_letters;
+    if (config.dead_letters.enabled) {
+        try {
+            deadletter::local_store_options o;
+            o.max_bytes = config.dead_letters.max_bytes;
+            o.fsync = config.dead_letters.fsync;
+            dead_letters = std::make_shared<deadletter::local_store>(config.dead_letters.path, o);
+        } catch (const std::exception& e) {
+            problems.push_back("dead_letters.path: " + describe(e));
+        }
+    }
+
     std::vector<table_target> targets;
     // Pipeline ids as the engine would generate them, set explicitly so the query API can
     // name each target's pipeline: "source:schema.table:type", then ":2", ":3"...
@@ -129,29 +172,42 @@ runtime build(const config::server_config& config, boost::asio::any_io_executor 
             table_target entry;
             entry.source_id = table.source;
             entry.table = table.table;
+            entry.kind = t.kind;
+            auto options = make_pipeline_options(table, t, key, problems);
+            if (options.id.empty()) {
+                const auto base =
+                    table.source + ":" + table.table.to_string() + ":" + engine_type_name(t.kind);
+                const int n = ++generated[base];
+                options.id = n == 1 ? base : base + ":" + std::to_string(n);
+            }
+            entry.pipeline_id = options.id;
+            const auto source = sources.count(table.source) ? sources.at(table.source) : nullptr;
             std::shared_ptr<sync_target> target;
             try {
-                if (t.kind == config::target_kind::indexed_memory) {
-                    entry.indexed = std::make_shared<memory::indexed_target>(t.indexed);
-                    entry.lookup_fields = t.indexed.lookup_fields;
-                    entry.indexes = t.indexed.indexes;
-                    target = entry.indexed;
-                } else {
-                    entry.compiled = make_compiled(t);
-                    target = entry.compiled;
+                switch (t.kind) {
+                    case config::target_kind::indexed_memory:
+                        entry.indexed = std::make_shared<memory::indexed_target>(t.indexed);
+                        entry.lookup_fields = t.indexed.lookup_fields;
+                        entry.indexes = t.indexed.indexes;
+                        target = entry.indexed;
+                        break;
+                    case config::target_kind::compiled_memory:
+                        entry.compiled = make_compiled(t);
+                        target = entry.compiled;
+                        break;
+                    case config::target_kind::http_sync:
+                        entry.http_sync = make_http_sync(t, options.id, dead_letters, source);
+                        target = entry.http_sync;
+                        break;
+                    case config::target_kind::replication_fanout:
+                        entry.fanout = make_fanout(t, options.id, executor, observer, source);
+                        target = entry.fanout;
+                        break;
                 }
             } catch (const std::exception& e) {
                 problems.push_back(key + ": " + describe(e));
                 continue;
             }
-            auto options = make_pipeline_options(table, t, key, problems);
-            if (options.id.empty()) {
-                const auto base =
-                    table.source + ":" + table.table.to_string() + ":" + target->type_name();
-                const int n = ++generated[base];
-                options.id = n == 1 ? base : base + ":" + std::to_string(n);
-            }
-            entry.pipeline_id = options.id;
             b.add_pipeline(table.source, table.table, target, std::move(options));
             targets.push_back(std::move(entry));
         }
@@ -167,18 +223,7 @@ runtime build(const config::server_config& config, boost::asio::any_io_executor 
         break;
     }
     eo.observer = std::move(observer);
-    std::shared_ptr<deadletter::local_store> dead_letters;
-    if (config.dead_letters.enabled) {
-        try {
-            deadletter::local_store_options o;
-            o.max_bytes = config.dead_letters.max_bytes;
-            o.fsync = config.dead_letters.fsync;
-            dead_letters = std::make_shared<deadletter::local_store>(config.dead_letters.path, o);
-            eo.dead_letters = dead_letters;
-        } catch (const std::exception& e) {
-            problems.push_back("dead_letters.path: " + describe(e));
-        }
-    }
+    eo.dead_letters = dead_letters;
     std::shared_ptr<snapshots::local_store> snapshot_store;
     if (config.snapshot.enabled) {
         try {
