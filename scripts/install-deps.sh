@@ -8,6 +8,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libfmt-dev libpq-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 openssl ca-certificates procps
+  # tests/install builds a consumer of the installed library with a plain Makefile.
+  make
   # laredo-server: TOML configuration, logs, TLS; promtool checks /metrics in its tests,
   # systemd-analyze its unit, wrk drives its benchmark.
   libtomlplusplus-dev libspdlog-dev libssl-dev prometheus systemd wrk

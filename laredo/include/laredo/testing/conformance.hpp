@@ -17,8 +17,8 @@
 // the source's get_executor(), cancellation as terminal cancellation) and reports each
 // broken rule as a failure that starts with the item's name and says what it observed.
 // Every wait is bounded by conformance_options::deadline: a broken source fails its case,
-// it never hangs the suite. Link with the `laredo_testing` library (meson:
-// laredo_testing_dep), which brings GoogleTest.
+// it never hangs the suite. Link with the `laredo_testing` library (pkg-config and meson:
+// laredo-testing), which brings GoogleTest.
 
 #include "laredo/change_event.hpp"
 #include "laredo/sync_source.hpp"
@@ -174,9 +174,9 @@ enum class conformance_check : std::uint8_t {
     // source's executor) and pause()/resume() (through the engine). Every change reaches the
     // targets exactly once and every pipeline streams afterwards. Data races show under
     // ThreadSanitizer (meson -Dsanitizers=thread). Asio 1.26 releases an any_io_executor's
-    // shared target with a fence TSan does not model: suppress
-    // race:boost::asio::execution::detail::shared_target_executor::~shared_target_executor
-    // (laredo's tests/common/tsan_suppressions.cpp does) or that false report fails the run.
+    // shared target with a fence TSan does not model: run with the suppressions laredo
+    // installs (TSAN_OPTIONS=suppressions=<share/laredo/tsan-suppressions.txt>; pkg-config
+    // --variable=tsan_suppressions laredo-testing) or that false report fails the run.
     concurrent_calls_while_streaming_are_safe,
     // Resume sources: last_acked_position() returns each ack, also on a new source over the
     // same upstream, and can_resume_from(it) is true there. Others: it returns nullopt.
