@@ -206,6 +206,10 @@ awaitable<http::response> drain(call& c) {
     const auto body = body_object(c.req);
     const bool shutdown = bool_field(body, "shutdown", true);
     c.ctx.app->draining = true;
+    // Replication clients are sent GoAway (they move to another server by position) and new
+    // ones are refused, with or without the shutdown: the server is leaving service.
+    for (const auto& t : c.ctx.rt->targets)
+        if (t.fanout) t.fanout->drain("server draining", c.ctx.config->runtime.drain_grace);
     if (shutdown && c.ctx.app->request_shutdown) c.ctx.app->request_shutdown();
     co_return http::response::json(202, json::object{{"draining", true}, {"shutdown", shutdown}});
 }
@@ -215,6 +219,8 @@ awaitable<http::response> undrain(call& c) {
         throw api_error(409, "shutting_down",
                         "the server is shutting down; a drain that stops cannot be undone");
     c.ctx.app->draining = false;
+    for (const auto& t : c.ctx.rt->targets)
+        if (t.fanout) t.fanout->undrain();
     co_return http::response::json(200, json::object{{"draining", false}});
 }
 

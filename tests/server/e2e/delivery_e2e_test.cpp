@@ -307,9 +307,27 @@ TEST_F(delivery_e2e, a_replica_client_ends_equal_to_the_table) {
     EXPECT_EQ(client.status().mode, "FULL_SNAPSHOT");
 
     // The server lists the client while it is connected.
-    EXPECT_THAT(get("/metrics").body,
-                HasSubstr("laredo_fanout_clients{pipeline=\"items-replicas\",source=\"pg\","
-                          "table=\"public.delivery_items\"} 1"));
+    const std::string labels =
+        "{pipeline=\"items-replicas\",source=\"pg\",table=\"public.delivery_items\"}";
+    EXPECT_THAT(get("/metrics").body, HasSubstr("laredo_fanout_clients" + labels + " 1"));
+
+    // A drain without shutdown sends the client GoAway; its next connection is refused while
+    // the server drains. Undrained, it resumes by position and follows the table again.
+    auto metric = [&](const std::string& line) {
+        return get("/metrics").body.find(line) != std::string::npos;
+    };
+    ASSERT_EQ(http_request(api_, "POST", "/v1/drain", admin_token, R"({"shutdown": false})").status,
+              202u);
+    EXPECT_TRUE(eventually([&] { return metric("laredo_fanout_draining" + labels + " 1"); }));
+    EXPECT_TRUE(eventually([&] {
+        return client.status().last_error.find("draining") != std::string::npos;
+    })) << client.status().last_error;
+    ASSERT_EQ(http_request(api_, "DELETE", "/v1/drain", admin_token).status, 200u);
+    EXPECT_TRUE(eventually([&] { return metric("laredo_fanout_draining" + labels + " 0"); }));
+    sql("INSERT INTO delivery_items VALUES (6, 'six')");
+    ASSERT_TRUE(eventually([&] { return replica_rows() == table(); }))
+        << "replica has " << replica_rows().size() << " rows; " << client.status().last_error;
+    EXPECT_EQ(replica_rows().at(6), "six");
 
     auto stopped = asio::co_spawn(ioc, client.stop(), asio::use_future);
     stopped.get();
