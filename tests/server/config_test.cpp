@@ -4,6 +4,7 @@
 #include "laredo/server/config/load.hpp"
 #include "laredo/server/config/units.hpp"
 
+#include "config_problems.hpp"
 #include "temp_dir.hpp"
 
 #include <gmock/gmock.h>
@@ -32,12 +33,6 @@ type = "indexed-memory"
 [api]
 admin_tokens = ["admin-secret"]
 )";
-
-std::string all_problems(const load_result& r) {
-    std::string out;
-    for (const auto& p : r.problems) out += p.to_string() + "\n";
-    return out;
-}
 
 TEST(config_units, durations_in_go_form) {
     std::string why;

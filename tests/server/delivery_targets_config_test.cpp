@@ -5,6 +5,7 @@
 #include "laredo/server/config/load.hpp"
 #include "laredo/server/wiring/wiring.hpp"
 
+#include "config_problems.hpp"
 #include "temp_dir.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -40,12 +41,6 @@ table = "items"
 [api]
 admin_tokens = ["x"]
 )";
-}
-
-std::string all_problems(const load_result& r) {
-    std::string out;
-    for (const auto& p : r.problems) out += p.to_string() + "\n";
-    return out;
 }
 
 TEST(config_http_sync, every_key_is_read) {
