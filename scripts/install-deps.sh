@@ -15,6 +15,8 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libssl-dev prometheus systemd wrk
   # the style test suite checks the formatting (scripts/check-format.sh)
   clang-format
+  # the laredo CLI's command line
+  libcli11-dev
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "laredo/server/api/context.hpp"
 #include "laredo/server/api/views.hpp"
 
+#include "laredo/json/decode_text.hpp"
 #include "laredo/json/values.hpp"
 #include "laredo/server/common/describe.hpp"
 
@@ -58,15 +59,8 @@ schema_ptr schema_of(const wiring::table_target& t) {
 
 // One URL segment as a value of `column`'s type.
 value parse_value(const column_definition& column, const std::string& text) {
-    const auto natural = laredo::json::natural_type(column);
     try {
-        json::value j;
-        if (natural == value::type::int64 || natural == value::type::float64 ||
-            natural == value::type::boolean)
-            j = laredo::json::parse(text);
-        else
-            j = json::string(text);
-        return laredo::json::decode_value(j, natural);
+        return laredo::json::decode_text(text, laredo::json::natural_type(column));
     } catch (const std::exception&) {
         throw api_error(
             400, "bad_key",

@@ -112,8 +112,9 @@ std::map<std::string, std::string> laredo_environment() {
 }
 
 bool is_reserved_variable(const std::string& name) {
+    // The server's own, and the laredo CLI's (a shell may export both for either program).
     return name == "LAREDO_CONFIG" || name == "LAREDO_CONF_DIR" || name == "LAREDO_ADDRESS" ||
-           name == "LAREDO_TOKEN";
+           name == "LAREDO_SERVER" || name == "LAREDO_TOKEN";
 }
 
 }  // namespace laredo::server::config

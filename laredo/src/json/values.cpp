@@ -1,5 +1,6 @@
 #include "laredo/json/values.hpp"
 #include "laredo/error.hpp"
+#include "laredo/json/decode_text.hpp"
 
 #include "time_text.hpp"
 
@@ -335,6 +336,12 @@ value decode_value(const boost::json::value& j, value::type natural) {
         if (natural != vt::json) bad_value(natural, "a plain value or a {\"$type\":...} tag", j);
     }
     return decode_plain(j, natural);
+}
+
+value decode_text(std::string_view text, value::type natural) {
+    if (natural == vt::int64 || natural == vt::float64 || natural == vt::boolean)
+        return decode_value(parse(text), natural);
+    return decode_value(boost::json::string(text), natural);
 }
 
 }  // namespace laredo::json

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -196,9 +197,12 @@ std::vector<std::string> environment_with(const std::map<std::string, std::strin
     return out;
 }
 
-int spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-          const std::string& out_path, const std::string& err_path) {
-    std::vector<std::string> argv_s{server_binary()};
+}  // namespace
+
+int spawn_program(const std::string& binary, const std::vector<std::string>& args,
+                  const std::map<std::string, std::string>& env, const std::string& out_path,
+                  const std::string& err_path) {
+    std::vector<std::string> argv_s{binary};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
@@ -209,6 +213,7 @@ int spawn(const std::vector<std::string>& args, const std::map<std::string, std:
     envp.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                      0644);
     posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
@@ -218,6 +223,13 @@ int spawn(const std::vector<std::string>& args, const std::map<std::string, std:
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw std::runtime_error("cannot start " + argv_s[0]);
     return pid;
+}
+
+namespace {
+
+int spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+          const std::string& out_path, const std::string& err_path) {
+    return spawn_program(server_binary(), args, env, out_path, err_path);
 }
 
 std::string read_file(const std::filesystem::path& p) {
@@ -301,12 +313,24 @@ std::string server_process::log() const { return read_file(stderr_path_); }
 
 run_result run_server(const std::vector<std::string>& args, const std::filesystem::path& dir,
                       const std::map<std::string, std::string>& env) {
+    return run_program(server_binary(), args, dir, env);
+}
+
+int wait_exit_code(int pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return decode_status(status);
+}
+
+run_result run_program(const std::string& binary, const std::vector<std::string>& args,
+                       const std::filesystem::path& dir,
+                       const std::map<std::string, std::string>& env) {
     const auto out = (dir / "run.out").string();
     const auto err = (dir / "run.err").string();
-    const int pid = spawn(args, env, out, err);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return {decode_status(status), read_file(out), read_file(err)};
+    const int pid = spawn_program(binary, args, env, out, err);
+    const int code = wait_exit_code(pid);
+    return {code, read_file(out), read_file(err)};
 }
 
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {

@@ -66,6 +66,15 @@ class ws_client {
 // The laredo-server binary (LAREDO_SERVER_BIN, set by meson).
 std::string server_binary();
 
+// Starts `binary` with `args` (stdin /dev/null, stdout and stderr to the files); the
+// environment is this process's without LAREDO_* (the server reads those), plus `env`.
+// Returns the pid; throws when it cannot start.
+int spawn_program(const std::string& binary, const std::vector<std::string>& args,
+                  const std::map<std::string, std::string>& env, const std::string& out_path,
+                  const std::string& err_path);
+// Waits for `pid` and returns its exit code (128+n for a signal).
+int wait_exit_code(int pid);
+
 // A laredo-server process started with `args`, stderr (its JSON log) and stdout in files.
 class server_process {
   public:
@@ -98,6 +107,10 @@ struct run_result {
 };
 run_result run_server(const std::vector<std::string>& args, const std::filesystem::path& dir,
                       const std::map<std::string, std::string>& env = {});
+// The same for any program.
+run_result run_program(const std::string& binary, const std::vector<std::string>& args,
+                       const std::filesystem::path& dir,
+                       const std::map<std::string, std::string>& env = {});
 
 // Polls `done` every 50 ms until it holds or `limit` passes.
 bool eventually(const std::function<bool()>& done,
