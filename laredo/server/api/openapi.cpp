@@ -3161,6 +3161,24 @@ const std::string& openapi_document() {
       "schema": {
        "type": "string"
       }
+     },
+     {
+      "name": "source",
+      "in": "query",
+      "required": false,
+      "description": "The source, when several serve the table",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "pipeline",
+      "in": "query",
+      "required": false,
+      "description": "The pipeline, when the table has several replication-fanout targets",
+      "schema": {
+       "type": "string"
+      }
      }
     ],
     "security": [

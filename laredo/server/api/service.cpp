@@ -201,10 +201,19 @@ http::handler::upgrade service::replication(const call& c) {
     } catch (const std::exception& e) {
         throw api_error(400, "bad_table", describe(e));
     }
-    auto target = c.ctx.rt->find_fanout(table);
+    const auto source = c.req.param("source");
+    const auto pipeline = c.req.param("pipeline");
+    std::shared_ptr<targets::fanout::fanout_target> target;
+    for (const auto* t : c.ctx.rt->find(table, source.value_or("")))
+        if (t->fanout && (!pipeline || t->pipeline_id == *pipeline)) {
+            target = t->fanout;
+            break;
+        }
     if (!target)
         throw api_error(404, "unknown_table",
-                        "no replication-fanout target serves " + table.to_string());
+                        "no replication-fanout target serves " + table.to_string() +
+                            (source ? " from source " + *source : std::string()) +
+                            (pipeline ? " in pipeline " + *pipeline : std::string()));
     upgrade out;
     out.hand_over = [target](boost::beast::tcp_stream stream,
                              boost::beast::http::request<boost::beast::http::string_body> req,

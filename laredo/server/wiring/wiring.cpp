@@ -101,13 +101,6 @@ std::optional<std::size_t> table_target::row_count() const {
     return std::nullopt;
 }
 
-std::shared_ptr<targets::fanout::fanout_target> runtime::find_fanout(
-    const table_identifier& table) const {
-    for (const auto& t : targets)
-        if (t.table == table && t.fanout) return t.fanout;
-    return nullptr;
-}
-
 std::vector<const table_target*> runtime::find(const table_identifier& table,
                                                const std::string& source_id) const {
     std::vector<const table_target*> out;

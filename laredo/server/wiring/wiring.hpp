@@ -57,9 +57,6 @@ struct runtime {
     std::vector<const table_target*> find(const table_identifier& table,
                                           const std::string& source_id = {}) const;
     const table_target* find_pipeline(const std::string& pipeline_id) const;
-    // The replication-fanout target serving `table` (the first configured), or null.
-    std::shared_ptr<targets::fanout::fanout_target> find_fanout(
-        const table_identifier& table) const;
 };
 
 // Builds the runtime. `executor` runs the engine and the sources; `blocking` runs the
