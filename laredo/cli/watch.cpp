@@ -69,23 +69,11 @@ class watcher {
                 if (!ec) ioc_.stop();
             });
         }
-        auto ended = [this](std::exception_ptr e) {
-            if (e && !failure_) failure_ = e;
-            if (e) ioc_.stop();
-        };
+        auto ended = [this](std::exception_ptr e) { stream_ended(e); };
         std::string status_target = "/v1/watch/status" + filter_params();
         auto on_event = [this](const std::string& text) { on_status_event(text); };
         asio::co_spawn(ioc_, read_websocket(client, status_target, on_event), ended);
-        if (options_.changes)
-            for (const auto& table : watched_tables()) {
-                auto on_change = [this, table](const std::string& text) {
-                    on_row_event(table, text);
-                };
-                asio::co_spawn(
-                    ioc_,
-                    read_websocket(client, "/v1/watch/tables/" + table_path(table), on_change),
-                    ended);
-            }
+        subscribe_changes();
         asio::co_spawn(ioc_, poll_loop(), ended);
         ioc_.run();
         if (tty_) std::fputs("\n", stdout);
@@ -95,6 +83,27 @@ class watcher {
     }
 
   private:
+    void stream_ended(std::exception_ptr e) {
+        if (e && !failure_) failure_ = e;
+        if (e) ioc_.stop();
+    }
+
+    // Follows the changes of each watched table once its baseline is over: a baseline's
+    // rows would reach the row stream as inserts, and sending them would slow the baseline.
+    void subscribe_changes() {
+        if (!options_.changes) return;
+        for (const auto& table : watched_tables()) {
+            if (subscribed_.count(table) || table_baselining(table)) continue;
+            subscribed_.insert(table);
+            auto on_change = [this, table](const std::string& text) { on_row_event(table, text); };
+            auto ended = [this](std::exception_ptr e) { stream_ended(e); };
+            asio::co_spawn(
+                ioc_,
+                read_websocket(s_.client(), "/v1/watch/tables/" + table_path(table), on_change),
+                ended);
+        }
+    }
+
     std::string filter_params() const {
         std::string out;
         if (!options_.table.empty()) out += "?table=" + url_encode(options_.table);
@@ -152,6 +161,7 @@ class watcher {
             const auto b = baseline_of(p);
             if (b && !b->done) baselining_.insert(id);
         }
+        subscribe_changes();
         draw();
     }
 
@@ -253,7 +263,14 @@ class watcher {
             if (k != "type" && k != "time") line += " " + std::string(k) + "=" + text_of(v);
         note(line);
         const auto pipeline = text_at(e, "pipeline");
-        if (type == "baseline_started") baselining_.insert(pipeline);
+        if (type == "baseline_started") {
+            baselining_.insert(pipeline);
+            if (auto it = pipelines_.find(pipeline); it != pipelines_.end())
+                it->second.as_object()["state"] = "BASELINING";
+        }
+        if (type == "pipeline_state")
+            if (auto it = pipelines_.find(pipeline); it != pipelines_.end())
+                it->second.as_object()["state"] = e.at("to");
         if (type == "baseline_completed" && pipelines_.count(pipeline)) {
             // The poll may have missed a short baseline: show its end from the event.
             auto& p = pipelines_[pipeline].as_object();
@@ -271,6 +288,15 @@ class watcher {
         draw();
     }
 
+    bool table_baselining(const std::string& table) const {
+        for (const auto& [_, p] : pipelines_) {
+            if (text_at(p, "table") != table) continue;
+            const auto b = baseline_of(p);
+            if (text_at(p, "state") == "BASELINING" || (b && !b->done)) return true;
+        }
+        return false;
+    }
+
     void on_row_event(const std::string& table, const std::string& text) {
         json::value e;
         try {
@@ -279,6 +305,8 @@ class watcher {
             return;
         }
         if (text_at(e, "type") != "change") return;
+        // A baseline's rows reach the row stream as inserts: they are not changes.
+        if (table_baselining(table)) return;
         ++changes_[table].total;
         const auto* row = find_path(e, "new");
         if (!row || row->is_null()) row = find_path(e, "old");
@@ -304,6 +332,7 @@ class watcher {
     std::map<std::string, json::value> sources_;
     std::map<std::string, change_counter> changes_;
     std::set<std::string> baselining_;
+    std::set<std::string> subscribed_;  // tables whose row stream is open
     std::map<std::string, std::string> printed_;
     std::deque<std::string> recent_;
     std::size_t frame_lines_ = 0;

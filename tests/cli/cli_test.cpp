@@ -376,6 +376,9 @@ TEST_F(cli, watch_into_a_pipe_prints_progress_to_100_percent_and_a_line_per_chan
     EXPECT_TRUE(
         printed("baseline pg:public.users:memory.indexed  [####################] 100%  20/20 rows"))
         << file_text(out);
+    // The reload's rows are not changes.
+    EXPECT_EQ(file_text(out).find("change public.users INSERT {\"id\":1,"), std::string::npos)
+        << file_text(out);
     sql("INSERT INTO users VALUES (5000, 'watched', 'w@example.com', 'rome')");
     EXPECT_TRUE(printed("change public.users INSERT {\"id\":5000")) << file_text(out);
     sql("DELETE FROM users WHERE id = 5000");
