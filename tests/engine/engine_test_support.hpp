@@ -3,12 +3,12 @@
 // Shared pieces of the engine tests: a users/orders schema on a test_source, and the
 // parameterisation that runs every engine test on 1 and on 4 io_context threads.
 
-#include "async_test.hpp"
 #include "engine_events.hpp"
-#include "recording_target.hpp"
 
 #include "laredo/engine.hpp"
 #include "laredo/sources/testsource/test_source.hpp"
+#include "laredo/testing/async.hpp"
+#include "laredo/testing/recording_target.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -26,15 +26,6 @@ using boost::asio::use_awaitable;
 using sources::testsource::step;
 using sources::testsource::test_source;
 using sources::testsource::test_source_options;
-
-// ASSERT_* cannot be used inside a coroutine (it returns void): this one co_returns.
-#define CO_ASSERT_TRUE(cond)                             \
-    do {                                                 \
-        if (!(cond)) {                                   \
-            ADD_FAILURE() << "assertion failed: " #cond; \
-            co_return;                                   \
-        }                                                \
-    } while (false)
 
 inline const table_identifier users{"public", "users"};
 inline const table_identifier orders{"public", "orders"};

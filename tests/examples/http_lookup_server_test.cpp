@@ -1,10 +1,9 @@
 #include "lookup_server.hpp"
 
-#include "async_test.hpp"
-
 #include "laredo/engine.hpp"
 #include "laredo/sources/testsource/test_source.hpp"
 #include "laredo/targets/memory/indexed_target.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -5,10 +5,10 @@
 #include "line_upstream.hpp"
 
 #include "coro_test.hpp"
-#include "recording.hpp"
 
 #include "laredo/engine.hpp"
 #include "laredo/targets/memory/indexed_target.hpp"
+#include "laredo/testing/recording_handler.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -2,24 +2,14 @@
 
 // Tables, rows and changes for the fan-out tests.
 
-#include "async_test.hpp"
-
 #include "laredo/change_event.hpp"
 #include "laredo/row.hpp"
 #include "laredo/table_identifier.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <cstdint>
 #include <string>
 #include <vector>
-
-// ASSERT_* cannot be used inside a coroutine (it returns void): this one co_returns.
-#define CO_ASSERT_TRUE(cond)                             \
-    do {                                                 \
-        if (!(cond)) {                                   \
-            ADD_FAILURE() << "assertion failed: " #cond; \
-            co_return;                                   \
-        }                                                \
-    } while (false)
 
 namespace laredo::fanout_test {
 

@@ -3,12 +3,12 @@
 // Shared pieces of the HTTP sync tests: a users table, changes, options pointing at a test
 // server, and reading back what the server received (every body checked against its schema).
 
-#include "async_test.hpp"
 #include "schema_check.hpp"
 #include "test_server.hpp"
 
 #include "laredo/json/values.hpp"
 #include "laredo/targets/httpsync/http_sync_target.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/json/value.hpp>
 

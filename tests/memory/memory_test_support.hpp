@@ -2,13 +2,12 @@
 
 // Tables, rows and change events for the memory target tests.
 
-#include "async_test.hpp"
-
 #include "laredo/change_event.hpp"
 #include "laredo/position.hpp"
 #include "laredo/row.hpp"
 #include "laredo/sync_target.hpp"
 #include "laredo/table_identifier.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>

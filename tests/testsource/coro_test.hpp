@@ -1,15 +1,15 @@
 #pragma once
 
-// Helpers for coroutine tests: assertions that co_return, a fixture that runs each case on
-// 1 and 4 threads, and what an awaitable threw.
+// Helpers for coroutine tests: a fixture that runs each case on 1 and 4 threads, and what an
+// awaitable threw (the assertions that co_return are laredo/testing/async.hpp's).
 
 #include "laredo/error.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <gtest/gtest.h>
-#include <async_test.hpp>
 
 #include <exception>
 #include <functional>
@@ -19,28 +19,6 @@ namespace laredo::testing {
 
 using boost::asio::awaitable;
 using boost::asio::io_context;
-
-// gtest's ASSERT_* return from the function, which a coroutine cannot: these co_return.
-#define CO_ASSERT_TRUE(c)                         \
-    if (!(c)) {                                   \
-        ADD_FAILURE() << "assertion failed: " #c; \
-        co_return;                                \
-    }
-#define CO_ASSERT_EQ(a, b) \
-    if (!((a) == (b))) {   \
-        EXPECT_EQ(a, b);   \
-        co_return;         \
-    }
-#define CO_ASSERT_NE(a, b) \
-    if ((a) == (b)) {      \
-        EXPECT_NE(a, b);   \
-        co_return;         \
-    }
-#define CO_ASSERT_GE(a, b) \
-    if (!((a) >= (b))) {   \
-        EXPECT_GE(a, b);   \
-        co_return;         \
-    }
 
 // Every case runs on an io_context driven by 1 and by 4 threads.
 class threaded : public ::testing::TestWithParam<int> {

@@ -1,7 +1,8 @@
 // The CSV example source over real files in a temporary directory.
 #include "csv_source.hpp"
 #include "coro_test.hpp"
-#include "recording.hpp"
+
+#include "laredo/testing/recording_handler.hpp"
 
 #include <cstdlib>
 #include <filesystem>

@@ -1,10 +1,10 @@
 #pragma once
 
 #include "coro_test.hpp"
-#include "recording.hpp"
 
 #include "laredo/error.hpp"
 #include "laredo/sources/testsource/test_source.hpp"
+#include "laredo/testing/recording_handler.hpp"
 
 #include <gtest/gtest.h>
 

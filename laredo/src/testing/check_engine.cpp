@@ -1,9 +1,9 @@
 // concurrent_calls_while_streaming_are_safe, last_acked_position_returns_what_was_acked,
 // restarted_engine_resumes_without_baseline_or_loss.
 #include "checks.hpp"
-#include "recording_target.hpp"
 
 #include "laredo/engine.hpp"
+#include "laredo/testing/recording_target.hpp"
 
 #include <boost/asio/use_future.hpp>
 
@@ -21,7 +21,17 @@ namespace {
 
 const std::string source_id = "conformance";
 
+// The engine cases' targets record every baseline row and change they are handed, so a case
+// can tell a lost change from a duplicate (a final state could not). A persistent one keeps
+// its position across engines (an embedder handing the same target to a new engine), which
+// is what lets the engine resume.
 using target_list = std::vector<std::shared_ptr<recording_target>>;
+
+std::shared_ptr<recording_target> make_target(bool persistent) {
+    auto target = std::make_shared<recording_target>("conformance");
+    target->set_persistent(persistent);
+    return target;
+}
 
 engine build_engine(case_env& env, std::shared_ptr<sync_source> src,
                     const std::vector<table_identifier>& tables, const target_list& targets) {
@@ -69,8 +79,7 @@ awaitable<void> stop_engine(case_env& env, engine& eng, const std::string& which
 std::vector<change_key> all_changes(const target_list& targets) {
     std::vector<change_key> out;
     for (const auto& t : targets) {
-        auto c = t->changes();
-        out.insert(out.end(), c.begin(), c.end());
+        for (const auto& c : t->changes()) out.push_back(key_of_event(c));
     }
     return out;
 }
@@ -85,7 +94,7 @@ awaitable<void> await_targets(case_env& env, const target_list& targets,
         for (const auto& t : targets) n += t->change_count();
         return n >= expected.size();
     };
-    const bool complete = co_await wait_until(arrived, env.options.deadline);
+    const bool complete = co_await eventually(arrived, env.options.deadline);
     const auto diff = compare_deliveries(expected, all_changes(targets));
     if (!diff.missing.empty()) {
         env.rep.abort(
@@ -170,8 +179,7 @@ awaitable<void> concurrent(case_env& env) {
     co_await d.add_rows();
     auto src = co_await d.make_source();
     target_list targets;
-    for (std::size_t i = 0; i < env.tables.size(); ++i)
-        targets.push_back(std::make_shared<recording_target>(false));
+    for (std::size_t i = 0; i < env.tables.size(); ++i) targets.push_back(make_target(false));
     auto eng = build_engine(env, src, env.tables, targets);
     co_await start_engine(env, eng, "the engine");
     co_await d.wait_streaming();
@@ -194,11 +202,11 @@ awaitable<void> concurrent(case_env& env) {
     // Changes spread over the time the other threads call in.
     for (std::size_t i = 0; i < 4; ++i) {
         co_await d.make_changes(env.options.changes / 2 + 1);
-        co_await pause_for(milliseconds(5));
+        co_await sleep_for(milliseconds(5));
     }
     shared->stop = true;
     const std::function<bool()> all_done = [&shared] { return shared->finished == callers; };
-    if (!co_await wait_until(all_done, env.options.deadline * 2))
+    if (!co_await eventually(all_done, env.options.deadline * 2))
         env.rep.abort("the calling threads did not finish");
 
     co_await call(env, "the engine's resume", env.ctx().get_executor(),
@@ -308,8 +316,7 @@ awaitable<void> resume(case_env& env) {
     // heartbeat), and the engine resumes from the lowest of them.
     const std::vector<table_identifier>& table = env.tables;
     target_list targets;
-    for (std::size_t i = 0; i < table.size(); ++i)
-        targets.push_back(std::make_shared<recording_target>(true));
+    for (std::size_t i = 0; i < table.size(); ++i) targets.push_back(make_target(true));
     const auto per_run = std::max<std::size_t>(env.options.changes / 3, 3);
     std::vector<change_key> expected;
     {

@@ -36,7 +36,7 @@ awaitable<void> lifecycle(case_env& env) {
     const std::function<bool()> streaming = [&src] {
         return src->state() == source_state::streaming;
     };
-    if (!co_await wait_until(streaming, env.options.deadline)) {
+    if (!co_await eventually(streaming, env.options.deadline)) {
         env.rep.fail(
             fmt::format("state() did not become streaming within {} ms of stream() "
                         "starting (it is {})",
@@ -86,7 +86,7 @@ std::vector<std::string> opened_since(const std::map<int, std::string>& before) 
 awaitable<void> full_cycle(case_env& env, std::map<int, std::string>& before, bool& closed) {
     // The context's own descriptors (epoll, timerfd, eventfd) exist once a timer was used:
     // they belong to the context, not to the source.
-    co_await pause_for(milliseconds(0));
+    co_await sleep_for(milliseconds(0));
     before = open_fds();
 
     driver d(env);

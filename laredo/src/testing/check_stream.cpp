@@ -209,12 +209,12 @@ awaitable<void> until_cancelled(case_env& env) {
                         when, d.rec().change_count()));
     };
     co_await d.wait_streaming();
-    co_await pause_for(env.options.idle_period);
+    co_await sleep_for(env.options.idle_period);
     still_running("while idle");
 
     co_await d.make_changes(3);
     co_await d.await_delivery();
-    co_await pause_for(env.options.idle_period);
+    co_await sleep_for(env.options.idle_period);
     still_running("after delivering every change");
 
     co_await d.cancel_stream();

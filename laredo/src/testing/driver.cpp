@@ -63,7 +63,7 @@ awaitable<void> driver::wait_streaming() {
     const std::function<bool()> streaming = [&src, this] {
         return src.state() == source_state::streaming || stream_done();
     };
-    co_await wait_until(streaming, env.options.deadline);
+    co_await eventually(streaming, env.options.deadline);
 }
 
 awaitable<std::vector<change_key>> driver::make_changes(std::size_t count, bool first_table_only) {
@@ -93,7 +93,7 @@ awaitable<void> driver::await_delivery() {
     for (;;) {
         const auto left =
             std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
-        co_await wait_until(arrived, left.count() > 0 ? left : milliseconds(0));
+        co_await eventually(arrived, left.count() > 0 ? left : milliseconds(0));
         std::vector<change_key> delivered;
         for (const auto& e : rec.changes()) delivered.push_back(key_of_event(e));
         const auto diff = compare_deliveries(expected_, delivered);
@@ -116,7 +116,7 @@ awaitable<void> driver::await_delivery() {
                 diff.missing.size(), want, env.options.deadline.count(),
                 list_some(describe_all(diff.missing))));
         }
-        co_await pause_for(milliseconds(2));
+        co_await sleep_for(milliseconds(2));
     }
 }
 

@@ -214,20 +214,6 @@ void case_env::run(std::function<awaitable<void>()> body, bool must_run_out_of_w
     finish_threads(threads, !joined);
 }
 
-awaitable<void> pause_for(milliseconds d) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, d);
-    co_await timer.async_wait(asio::use_awaitable);
-}
-
-awaitable<bool> wait_until(std::function<bool()> condition, milliseconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() >= until) co_return condition();
-        co_await pause_for(milliseconds(1));
-    }
-    co_return true;
-}
-
 awaitable<void> invoke(std::function<void()> fn) {
     fn();
     co_return;

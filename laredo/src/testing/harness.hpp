@@ -4,6 +4,7 @@
 // io_context of the case's own driven by N threads with a watchdog outside it, and bounded
 // calls into the source (on its executor) and into the fixture (on the kit's fixture thread).
 
+#include "laredo/testing/async.hpp"
 #include "laredo/testing/conformance.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -196,16 +197,12 @@ std::shared_ptr<op_state<T>> spawn(asio::any_io_executor ex, awaitable<T> op,
     return state;
 }
 
-// Sleeps in a coroutine.
-awaitable<void> pause_for(milliseconds d);
-
-// Polls `condition` every millisecond until it holds or `limit` passes.
-awaitable<bool> wait_until(std::function<bool()> condition, milliseconds limit);
-
+// Sleeping and polling are laredo/testing/async.hpp's sleep_for and eventually, the same a
+// source author's tests use.
 template <class T>
 awaitable<bool> wait_done(const std::shared_ptr<op_state<T>>& state, milliseconds limit) {
     const std::function<bool()> done = [&state] { return state->done(); };
-    co_return co_await wait_until(done, limit);
+    co_return co_await eventually(done, limit);
 }
 
 // Runs `op` on `ex` and returns its result. When it takes longer than `limit`, records

@@ -42,7 +42,7 @@ boost::asio::awaitable<void> recorder::on_changes(std::vector<change_event> batc
         std::lock_guard lock(mutex_);
         for (auto& e : batch) timeline_.push_back(entry{kind::change, std::move(e), {}});
     }
-    if (const auto d = delay_ms_.load(); d > 0) co_await pause_for(std::chrono::milliseconds(d));
+    if (const auto d = delay_ms_.load(); d > 0) co_await sleep_for(std::chrono::milliseconds(d));
 }
 
 boost::asio::awaitable<void> recorder::on_heartbeat(position pos) {

@@ -3,12 +3,12 @@
 // Shared bits of the PostgreSQL client integration tests: connection parameters for the
 // shared test cluster and a coroutine runner.
 
-#include "async_test.hpp"
 #include "pg_cluster_environment.hpp"
 
 #include "laredo/sources/postgres/connection.hpp"
 #include "laredo/sources/postgres/connection_params.hpp"
 #include "laredo/sources/postgres/pg_error.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>

@@ -1,12 +1,12 @@
 // The hand-off from baseline to stream: every change exactly once around the slot's creation
 // and the snapshot, and a target equal to its table after writers ran during the baseline.
 
-#include "async_test.hpp"
 #include "source_test_support.hpp"
 
 #include "laredo/change_handler.hpp"
 #include "laredo/error.hpp"
 #include "laredo/sources/postgres/lsn.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>

@@ -1,10 +1,10 @@
 // init: what the source discovers about tables (columns, types, keys, replica identity) and
 // what it refuses, with the error text an operator acts on.
 
-#include "async_test.hpp"
 #include "source_test_support.hpp"
 
 #include "laredo/error.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
 

@@ -4,12 +4,12 @@
 // failure), another server behind the same address (a failover: a new baseline from it). Every
 // case ends comparing the target with its table in full.
 
-#include "async_test.hpp"
 #include "source_test_support.hpp"
 #include "tcp_relay.hpp"
 
 #include "laredo/change_handler.hpp"
 #include "laredo/error.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>

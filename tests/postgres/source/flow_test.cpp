@@ -2,10 +2,10 @@
 // writer speaks while the reader waits), and a 1,000,000-row transaction streams in bounded
 // batches and memory. ACKs reach the server only for what the engine applied.
 
-#include "async_test.hpp"
 #include "source_test_support.hpp"
 
 #include "laredo/change_handler.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>

@@ -1,10 +1,10 @@
 // Stateful slots across runs (resume, always_baseline, a table added on restart, reset), and
 // the publication kept in line with the configuration.
 
-#include "async_test.hpp"
 #include "source_test_support.hpp"
 
 #include "laredo/error.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>

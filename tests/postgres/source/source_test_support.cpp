@@ -96,15 +96,6 @@ void drop_slot_and_publication(const std::string& slot) {
     sql("DROP PUBLICATION IF EXISTS " + slot + "_pub");
 }
 
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
-}
-
 void counting_observer::on_baseline_started(const std::string&, const table_identifier& table) {
     ++baselines_started;
     std::lock_guard lock(mutex);

@@ -11,6 +11,7 @@
 #include "laredo/sources/postgres/connection_params.hpp"
 #include "laredo/sources/postgres/postgres_source.hpp"
 #include "laredo/targets/memory/indexed_target.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -55,8 +56,8 @@ std::string sql_value(const std::string& query);
 // Drops the slot (if any) and the publication (if any) of a test, so reruns start clean.
 void drop_slot_and_publication(const std::string& slot);
 
-// Waits (polling) until `done` holds or `timeout` passes; returns whether it held.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s);
+// Waits (polling, blocking the thread) until a condition holds; returns whether it did.
+using laredo::testing::wait_until;
 
 // An observer that counts what the tests look at.
 struct counting_observer : engine_observer {

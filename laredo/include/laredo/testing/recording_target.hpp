@@ -1,8 +1,10 @@
 #pragma once
 
-// A target for engine tests: keeps the rows of its table by key (so tests can compare the
-// target with the source), records every call, and can be told to fail or to hold back its
-// durability. Thread-safe reads; writes come from the pipeline's strand.
+// A target for tests that run a source through the engine (and for the engine's own tests):
+// keeps the rows of its table by key, so a test can compare the target with the upstream,
+// records every change it is handed, and can be told to fail, to stall its pipeline or to hold
+// back its durability. Header-only. Reads are thread-safe; writes come from the pipeline's
+// strand. One table per target, as the engine gives each pipeline its own.
 
 #include "laredo/error.hpp"
 #include "laredo/sync_target.hpp"
@@ -221,6 +223,10 @@ class recording_target : public sync_target {
     std::vector<change_event> changes() const {
         std::lock_guard lock(mutex_);
         return changes_;
+    }
+    std::size_t change_count() const {
+        std::lock_guard lock(mutex_);
+        return changes_.size();
     }
     std::optional<position> applied() const {
         std::lock_guard lock(mutex_);

@@ -1,10 +1,13 @@
 #pragma once
 
-// A real change handler and baseline sink that record what a source delivered, and helpers
-// to run a source's coroutines on its executor, as the engine does.
+// For testing a source directly, the way the engine calls it: a change handler and baseline
+// sink that record what the source delivered (and can hold it back), on_source() to run one
+// of its coroutines on its executor, and stream_runner to run stream() with a cancellation
+// slot and end it with terminal cancellation. Header-only; waits with laredo/testing/async.hpp.
 
 #include "laredo/change_handler.hpp"
 #include "laredo/sync_source.hpp"
+#include "laredo/testing/async.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -15,8 +18,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <async_test.hpp>
 
 #include <atomic>
 #include <exception>
