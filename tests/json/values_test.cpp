@@ -1,4 +1,5 @@
 #include "laredo/json/values.hpp"
+#include "laredo/json/decode_text.hpp"
 
 #include "laredo/error.hpp"
 
@@ -130,6 +131,18 @@ std::vector<value> every_kind_of_value() {
         value(array_value{"{1,2,NULL}"}),
         value(array_value{"{}"}),
     };
+}
+
+// Keys in URLs and the CLI's --key values: plain text read as the column's type.
+TEST(decode_text, reads_numbers_and_booleans_as_json_and_the_rest_as_json_strings) {
+    EXPECT_EQ(decode_text("42", vt::int64), value(std::int64_t{42}));
+    EXPECT_EQ(decode_text("true", vt::boolean), value(true));
+    EXPECT_EQ(decode_text("2.5", vt::float64), value(2.5));
+    EXPECT_EQ(decode_text("u4@example.com", vt::text), value(std::string("u4@example.com")));
+    EXPECT_EQ(decode_text("2024-01-02", vt::date).get_type(), vt::date);
+    EXPECT_THROW(decode_text("abc", vt::int64), std::exception);
+    EXPECT_THROW(decode_text("4.5", vt::int64), std::exception);
+    EXPECT_THROW(decode_text("2024-13-45", vt::date), std::exception);
 }
 
 TEST(natural_type, maps_postgresql_and_generic_type_names) {
